@@ -1,1 +1,12 @@
+//! Peregrine's KQL engine: plans KQL (parsed by the `kql` crate) into Apache DataFusion logical
+//! plans through a [`catalog::Catalog`], runs them, and encodes results the way Kusto does.
+
+pub mod error;
+pub mod functions;
+pub mod texpr;
+pub mod types;
+pub mod value;
+
 pub use datafusion;
+pub use error::{EngineError, Result};
+pub use types::KqlType;
