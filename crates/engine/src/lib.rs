@@ -1,8 +1,10 @@
 //! Peregrine's KQL engine: plans KQL (parsed by the `kql` crate) into Apache DataFusion logical
 //! plans through a [`catalog::Catalog`], runs them, and encodes results the way Kusto does.
 
+pub mod catalog;
 pub mod error;
 pub mod functions;
+pub mod plan;
 pub mod texpr;
 pub mod types;
 pub mod value;

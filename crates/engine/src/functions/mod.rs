@@ -2,8 +2,12 @@
 //! by KQL name; a planning function checks arguments and builds a typed DataFusion expression
 //! (a built-in expression where DataFusion's semantics match Kusto's, else one of our UDFs).
 
+pub mod aggregate;
 pub mod conversion;
+pub mod dynamic;
 pub mod kit;
+pub mod string_ops;
+pub mod window;
 
 use crate::error::Result;
 use crate::texpr::TExpr;

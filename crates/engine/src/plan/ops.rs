@@ -1,0 +1,436 @@
+//! The row-shaping operators: where, project*, extend, take, sort, top, count, distinct,
+//! serialize, getschema, sample, and the dispatch of every operator to its module.
+
+use super::Planner;
+use super::env::Env;
+use super::expr::{ExprCx, to_bool};
+use super::rel::{Rel, col_ref, unique_name};
+use super::windows::WindowCollector;
+use crate::bail;
+use crate::error::{EngineError, Result};
+use crate::texpr::TExpr;
+use crate::types::KqlType;
+use datafusion::arrow::array::{ArrayRef, Int32Array, StringArray};
+use datafusion::functions_aggregate::expr_fn::count;
+use datafusion::logical_expr::{Expr, SortExpr, lit};
+use kql::ast::{self, ColumnPattern, ExprKind, NamedExpr, Operator, OperatorKind, SortKey, Span};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+impl Planner<'_> {
+    pub(crate) fn operator(&self, rel: Rel, op: &Operator, env: &Env) -> Result<Rel> {
+        let span = op.span;
+        match &op.kind {
+            OperatorKind::Where(pred) => self.where_(rel, pred, env),
+            OperatorKind::Project(items) => self.project(rel, items, env),
+            OperatorKind::ProjectAway(pats) => project_away(rel, pats),
+            OperatorKind::ProjectKeep(pats) => project_keep(rel, pats),
+            OperatorKind::ProjectRename(pairs) => project_rename(rel, pairs),
+            OperatorKind::ProjectReorder(items) => project_reorder(rel, items),
+            OperatorKind::Extend(items) => self.extend(rel, items, env),
+            OperatorKind::Summarize { aggs, by, .. } => self.summarize(rel, aggs, by, env, span),
+            OperatorKind::Count { name } => {
+                let n = name.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| "Count".into());
+                let plan = rel.builder().aggregate(Vec::<Expr>::new(), vec![count(lit(1)).alias(n.as_str())])?.build()?;
+                Ok(Rel::new(plan, vec![(n, KqlType::Long)]))
+            }
+            OperatorKind::Distinct(items) => self.distinct(rel, items, env),
+            OperatorKind::Take(n) => {
+                let n = self.const_count(n, env)?;
+                let plan = rel.builder().limit(0, Some(n))?.build()?;
+                Ok(Rel { plan, cols: rel.cols, order: rel.order })
+            }
+            OperatorKind::Top { count, by } => {
+                let n = self.const_count(count, env)?;
+                let sorted = self.sort(rel, std::slice::from_ref(by), env)?;
+                let plan = sorted.builder().limit(0, Some(n))?.build()?;
+                Ok(Rel { plan, cols: sorted.cols, order: sorted.order })
+            }
+            OperatorKind::Sort(keys) => self.sort(rel, keys, env),
+            OperatorKind::Serialize(items) => {
+                let mut r = rel;
+                if r.order.is_none() {
+                    r = super::windows::serialize(r)?;
+                }
+                if items.is_empty() { Ok(r) } else { self.extend(r, items, env) }
+            }
+            OperatorKind::Join(j) => self.join(rel, j, env, span),
+            OperatorKind::Lookup(l) => self.lookup(rel, l, env, span),
+            OperatorKind::Union(u) => self.union(Some(rel), u, env),
+            OperatorKind::MvExpand(m) => self.mv_expand(rel, m, env, span),
+            OperatorKind::MvApply(m) => self.mv_apply(rel, m, env, span),
+            OperatorKind::Parse(p) => self.parse_op(rel, p, env, span),
+            OperatorKind::ParseKv(p) => self.parse_kv(rel, p, env, span),
+            OperatorKind::GetSchema => getschema(&rel),
+            OperatorKind::As { name, .. } => {
+                let _ = name;
+                Ok(rel)
+            }
+            OperatorKind::Render { .. } | OperatorKind::Consume => Ok(rel),
+            OperatorKind::Invoke(call) => self.invoke(rel, call, env),
+            OperatorKind::Sample(n) => {
+                let n = self.const_count(n, env)?;
+                let rnd = datafusion::functions::expr_fn::random();
+                let plan = rel.builder().sort(vec![rnd.sort(true, false)])?.limit(0, Some(n))?.build()?;
+                Ok(Rel::new(plan, rel.cols))
+            }
+            OperatorKind::SampleDistinct { count, column } => {
+                let n = self.const_count(count, env)?;
+                let item = NamedExpr { names: vec![], expr: column.clone(), span };
+                let d = self.distinct(rel, &[ast::DistinctItem::Expr(item)], env)?;
+                let plan = d.builder().limit(0, Some(n))?.build()?;
+                Ok(Rel::new(plan, d.cols))
+            }
+            OperatorKind::Search(s) => self.search(Some(rel), s, env),
+            OperatorKind::Evaluate(ev) => self.evaluate(rel, ev, env, span),
+            OperatorKind::MakeSeries(ms) => self.make_series(rel, ms, env, span),
+            OperatorKind::TopNested(levels) => self.top_nested(rel, levels, env, span),
+            OperatorKind::TopHitters { count, of, by } => self.top_hitters(rel, count, of, by.as_ref(), env, span),
+            OperatorKind::Scan(_) => bail!(span, "the scan operator is not supported yet"),
+            OperatorKind::Unsupported { name } => bail!(span, "the '{name}' operator is not supported"),
+        }
+    }
+
+    fn where_(&self, rel: Rel, pred: &ast::Expr, env: &Env) -> Result<Rel> {
+        let window = RefCell::new(WindowCollector::default());
+        let cx = ExprCx { rel: Some(&rel), env, agg: None, window: Some(&window), join: None };
+        let p = to_bool(self.expr(pred, &cx)?, pred.span)?;
+        let w = window.into_inner();
+        if w.is_empty() {
+            return rel.filter(p.expr);
+        }
+        let with_w = w.apply(&rel)?;
+        let filtered = with_w.filter(p.expr)?;
+        filtered.project(rel.items())
+    }
+
+    pub(crate) fn const_count(&self, n: &ast::Expr, env: &Env) -> Result<usize> {
+        let v = self.expr(n, &ExprCx::new(None, env))?;
+        let v = crate::functions::conversion::convert(v, KqlType::Long);
+        match super::sources::fold_constant(&v, n.span)? {
+            datafusion::common::ScalarValue::Int64(Some(x)) if x >= 0 => Ok(x as usize),
+            datafusion::common::ScalarValue::Int64(Some(_)) => Ok(0),
+            _ => bail!(n.span, "a non-negative constant row count is expected"),
+        }
+    }
+
+    fn project(&self, rel: Rel, items: &[NamedExpr], env: &Env) -> Result<Rel> {
+        let window = RefCell::new(WindowCollector::default());
+        let cx = ExprCx { rel: Some(&rel), env, agg: None, window: Some(&window), join: None };
+        let mut out: Vec<(String, TExpr)> = Vec::new();
+        let mut unnamed = 0;
+        for ne in items {
+            // `project Col*` wildcard
+            if let ExprKind::Name(n) = &ne.expr.kind
+                && ne.names.is_empty()
+                && n.contains('*')
+            {
+                for (c, t) in &rel.cols {
+                    if wildcard_match(n, c) && !out.iter().any(|(x, _)| x == c) {
+                        out.push((c.clone(), TExpr::new(col_ref(c), *t)));
+                    }
+                }
+                continue;
+            }
+            let v = self.expr(&ne.expr, &cx)?;
+            let vals = self.assign_names(ne, v, &mut unnamed, &out, span_of(ne))?;
+            out.extend(vals);
+        }
+        let w = window.into_inner();
+        if w.is_empty() {
+            rel.project(out)
+        } else {
+            w.apply(&rel)?.project(out)
+        }
+    }
+
+    /// Names for the value(s) of `name = expr` (or a derived name).
+    fn assign_names(
+        &self,
+        ne: &NamedExpr,
+        v: TExpr,
+        unnamed: &mut usize,
+        taken: &[(String, TExpr)],
+        span: Span,
+    ) -> Result<Vec<(String, TExpr)>> {
+        if ne.names.len() > 1 {
+            bail!(span, "assigning several names is only supported for functions returning several columns")
+        }
+        let name = match ne.names.first() {
+            Some(n) => n.name.clone(),
+            None => match derive_name(&ne.expr) {
+                Some(n) => n,
+                None => {
+                    let names: Vec<String> = taken.iter().map(|(n, _)| n.clone()).collect();
+                    loop {
+                        *unnamed += 1;
+                        let cand = format!("Column{unnamed}");
+                        if !names.contains(&cand) {
+                            break cand;
+                        }
+                    }
+                }
+            },
+        };
+        if let Some(pos) = taken.iter().position(|(n, _)| *n == name) {
+            let _ = pos;
+            bail!(span, "column '{name}' is defined more than once")
+        }
+        Ok(vec![(name, v)])
+    }
+
+    pub(crate) fn extend(&self, rel: Rel, items: &[NamedExpr], env: &Env) -> Result<Rel> {
+        let mut cur = rel;
+        let mut unnamed = 0;
+        for ne in items {
+            let window = RefCell::new(WindowCollector::default());
+            let v = {
+                let cx = ExprCx { rel: Some(&cur), env, agg: None, window: Some(&window), join: None };
+                self.expr(&ne.expr, &cx)?
+            };
+            let name = match ne.names.first() {
+                Some(n) => n.name.clone(),
+                None => match derive_name(&ne.expr) {
+                    Some(n) => n,
+                    None => loop {
+                        unnamed += 1;
+                        let cand = format!("Column{unnamed}");
+                        if cur.find(&cand).is_none() {
+                            break cand;
+                        }
+                    },
+                },
+            };
+            let w = window.into_inner();
+            let base = if w.is_empty() { cur.clone() } else { w.apply(&cur)? };
+            let mut out = cur.items();
+            match out.iter().position(|(n, _)| *n == name) {
+                Some(i) => out[i] = (name, v),
+                None => out.push((name, v)),
+            }
+            let order = cur.order.clone();
+            cur = base.project(out)?;
+            if cur.order.is_none() {
+                cur.order = order.filter(|o| o.iter().all(|s| matches!(&s.expr, Expr::Column(c) if cur.find(&c.name).is_some())));
+            }
+        }
+        Ok(cur)
+    }
+
+    fn distinct(&self, rel: Rel, items: &[ast::DistinctItem], env: &Env) -> Result<Rel> {
+        if items.iter().any(|i| matches!(i, ast::DistinctItem::Star)) {
+            let keys: Vec<Expr> = rel.cols.iter().map(|(n, _)| col_ref(n)).collect();
+            let plan = rel.builder().aggregate(keys, Vec::<Expr>::new())?.build()?;
+            return Ok(Rel::new(plan, rel.cols));
+        }
+        let named: Vec<NamedExpr> = items
+            .iter()
+            .filter_map(|i| match i {
+                ast::DistinctItem::Expr(e) => Some(e.clone()),
+                ast::DistinctItem::Star => None,
+            })
+            .collect();
+        let projected = self.project(rel, &named, env)?;
+        let keys: Vec<Expr> = projected.cols.iter().map(|(n, _)| col_ref(n)).collect();
+        let plan = projected.builder().aggregate(keys, Vec::<Expr>::new())?.build()?;
+        Ok(Rel::new(plan, projected.cols))
+    }
+
+    pub(crate) fn sort(&self, rel: Rel, keys: &[SortKey], env: &Env) -> Result<Rel> {
+        let cx = ExprCx::new(Some(&rel), env);
+        let mut sorts = Vec::with_capacity(keys.len());
+        for k in keys {
+            let v = self.expr(&k.expr, &cx)?;
+            let asc = k.ascending.unwrap_or(false);
+            let nulls_first = k.nulls_first.unwrap_or(asc);
+            let e = match v.ty {
+                KqlType::Dynamic => crate::functions::conversion::to_string(v).expr,
+                _ => v.expr,
+            };
+            sorts.push(SortExpr::new(e, asc, nulls_first));
+        }
+        let plan = rel.builder().sort(sorts.clone())?.build()?;
+        Ok(Rel { plan, cols: rel.cols, order: Some(sorts) })
+    }
+
+    fn invoke(&self, rel: Rel, call: &ast::Expr, env: &Env) -> Result<Rel> {
+        let ExprKind::Call { name, args } = &call.kind else {
+            bail!(call.span, "invoke expects a function call")
+        };
+        let Some(super::env::Binding::Function(def, fenv)) = env.lookup(&name.name) else {
+            bail!(name.span, "unknown function '{}'", name.name)
+        };
+        let (def, fenv) = (def.clone(), fenv.clone());
+        let mut vals = vec![super::expr::ArgValue::Tabular(rel)];
+        for a in args {
+            vals.push(super::expr::ArgValue::Scalar(self.expr(a, &ExprCx::new(None, env))?));
+        }
+        self.call_user_tabular(&def, &fenv, vals, call.span, env)
+    }
+}
+
+fn span_of(ne: &NamedExpr) -> Span {
+    ne.span
+}
+
+/// Kusto's name for an unnamed column expression: a column keeps its name, `a.b` becomes
+/// `a_b`, `bin(x, ...)`/`floor(x, ...)` keep `x`'s name. Others get `ColumnN`.
+pub fn derive_name(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Paren(inner) => derive_name(inner),
+        ExprKind::Member(base, f) => match &base.kind {
+            ExprKind::JoinSide(_) => Some(f.name.clone()),
+            _ => derive_name(base).map(|b| format!("{b}_{}", f.name)),
+        },
+        ExprKind::Index(base, idx) => {
+            let b = derive_name(base)?;
+            match &idx.kind {
+                ExprKind::Literal(ast::Literal::String(s)) => Some(format!("{b}_{s}")),
+                ExprKind::Literal(ast::Literal::Long(i)) => Some(format!("{b}_{i}")),
+                _ => None,
+            }
+        }
+        ExprKind::Call { name, args } if matches!(name.name.as_str(), "bin" | "floor" | "bin_at") => {
+            args.first().and_then(derive_name)
+        }
+        _ => None,
+    }
+}
+
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    if !pattern.contains('*') {
+        return pattern == name;
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut pos = 0;
+    for (i, p) in parts.iter().enumerate() {
+        if p.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            if !name.starts_with(p) {
+                return false;
+            }
+            pos = p.len();
+        } else if i == parts.len() - 1 {
+            return name.len() >= pos + p.len() && name[pos..].ends_with(p);
+        } else {
+            match name[pos..].find(p) {
+                Some(j) => pos += j + p.len(),
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn project_away(rel: Rel, pats: &[ColumnPattern]) -> Result<Rel> {
+    for p in pats {
+        if !p.pattern.contains('*') && rel.find(&p.pattern).is_none() {
+            bail!(p.span, "project-away: no column '{}'", p.pattern)
+        }
+    }
+    let items = rel
+        .items()
+        .into_iter()
+        .filter(|(n, _)| !pats.iter().any(|p| wildcard_match(&p.pattern, n)))
+        .collect();
+    rel.project(items)
+}
+
+fn project_keep(rel: Rel, pats: &[ColumnPattern]) -> Result<Rel> {
+    for p in pats {
+        if !p.pattern.contains('*') && rel.find(&p.pattern).is_none() {
+            bail!(p.span, "project-keep: no column '{}'", p.pattern)
+        }
+    }
+    let items = rel
+        .items()
+        .into_iter()
+        .filter(|(n, _)| pats.iter().any(|p| wildcard_match(&p.pattern, n)))
+        .collect();
+    rel.project(items)
+}
+
+fn project_rename(rel: Rel, pairs: &[(ast::Ident, ast::Ident)]) -> Result<Rel> {
+    let mut items = rel.items();
+    for (new, old) in pairs {
+        let Some(i) = items.iter().position(|(n, _)| *n == old.name) else {
+            bail!(old.span, "project-rename: no column '{}'", old.name)
+        };
+        items[i].0 = new.name.clone();
+    }
+    // A renamed column may replace an existing column of the new name.
+    let mut seen = std::collections::HashSet::new();
+    let mut dedup = Vec::new();
+    for (n, e) in items.into_iter().rev() {
+        if seen.insert(n.clone()) {
+            dedup.push((n, e));
+        }
+    }
+    dedup.reverse();
+    rel.project(dedup)
+}
+
+fn project_reorder(rel: Rel, items: &[(ColumnPattern, Option<ast::SortOrderWord>)]) -> Result<Rel> {
+    let mut out: Vec<(String, TExpr)> = Vec::new();
+    for (p, order) in items {
+        let mut matched: Vec<(String, TExpr)> = rel
+            .items()
+            .into_iter()
+            .filter(|(n, _)| wildcard_match(&p.pattern, n) && !out.iter().any(|(x, _)| x == n))
+            .collect();
+        match order {
+            Some(ast::SortOrderWord::Asc) | Some(ast::SortOrderWord::GranularAsc) => matched.sort_by(|a, b| a.0.cmp(&b.0)),
+            Some(ast::SortOrderWord::Desc) | Some(ast::SortOrderWord::GranularDesc) => matched.sort_by(|a, b| b.0.cmp(&a.0)),
+            None => {}
+        }
+        out.extend(matched);
+    }
+    for item in rel.items() {
+        if !out.iter().any(|(n, _)| *n == item.0) {
+            out.push(item);
+        }
+    }
+    rel.project(out)
+}
+
+fn getschema(rel: &Rel) -> Result<Rel> {
+    let names: StringArray = rel.cols.iter().map(|(n, _)| Some(n.as_str())).collect();
+    let ords: Int32Array = (0..rel.cols.len() as i32).map(Some).collect();
+    let dts: StringArray = rel.cols.iter().map(|(_, t)| Some(dotnet_type(*t))).collect();
+    let kts: StringArray = rel.cols.iter().map(|(_, t)| Some(t.name())).collect();
+    super::sources::memory_rel(
+        vec![
+            ("ColumnName".into(), KqlType::String),
+            ("ColumnOrdinal".into(), KqlType::Int),
+            ("DataType".into(), KqlType::String),
+            ("ColumnType".into(), KqlType::String),
+        ],
+        vec![Arc::new(names) as ArrayRef, Arc::new(ords), Arc::new(dts), Arc::new(kts)],
+    )
+}
+
+fn dotnet_type(t: KqlType) -> &'static str {
+    match t {
+        KqlType::Bool => "System.Boolean",
+        KqlType::Int => "System.Int32",
+        KqlType::Long => "System.Int64",
+        KqlType::Real => "System.Double",
+        KqlType::Decimal => "System.Data.SqlTypes.SqlDecimal",
+        KqlType::String => "System.String",
+        KqlType::DateTime => "System.DateTime",
+        KqlType::TimeSpan => "System.TimeSpan",
+        KqlType::Guid => "System.Guid",
+        KqlType::Dynamic => "System.Object",
+    }
+}
+
+/// Appends `name` to `taken` uniquely (Kusto suffixes clashing names with 1, 2, ...).
+pub fn fresh(name: &str, taken: &mut Vec<String>) -> String {
+    let n = unique_name(name, taken);
+    taken.push(n.clone());
+    n
+}
+
