@@ -15,6 +15,8 @@ pub enum EngineError {
     #[error("{0}")]
     DataFusion(#[from] datafusion::error::DataFusionError),
     #[error("{0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("{0}")]
     Other(String),
 }
 
@@ -22,21 +24,32 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 impl EngineError {
     pub fn plan(message: impl Into<String>, span: Span) -> Self {
-        EngineError::Plan { message: message.into(), span: Some(span) }
+        EngineError::Plan {
+            message: message.into(),
+            span: Some(span),
+        }
     }
     pub fn plan_nospan(message: impl Into<String>) -> Self {
-        EngineError::Plan { message: message.into(), span: None }
+        EngineError::Plan {
+            message: message.into(),
+            span: None,
+        }
     }
 
     /// Renders the error for a user, with a caret excerpt when it points into `source`.
     pub fn render(&self, source: &str, origin: &str) -> String {
         match self {
             EngineError::Syntax(d) => d.render(source, origin),
-            EngineError::Plan { message, span: Some(span) } => {
-                kql::Diagnostic::new(message.clone(), *span).render(source, origin)
-            }
-            EngineError::Plan { message, span: None } => format!("{origin}: error: {message}"),
+            EngineError::Plan {
+                message,
+                span: Some(span),
+            } => kql::Diagnostic::new(message.clone(), *span).render(source, origin),
+            EngineError::Plan {
+                message,
+                span: None,
+            } => format!("{origin}: error: {message}"),
             EngineError::DataFusion(e) => format!("{origin}: error: {e}"),
+            EngineError::Arrow(e) => format!("{origin}: error: {e}"),
             EngineError::Other(e) => format!("{origin}: error: {e}"),
         }
     }

@@ -4,11 +4,14 @@
 pub mod catalog;
 pub mod error;
 pub mod functions;
+pub mod output;
 pub mod plan;
+pub mod run;
 pub mod texpr;
 pub mod types;
 pub mod value;
 
 pub use datafusion;
 pub use error::{EngineError, Result};
+pub use run::{QueryResult, RunOptions, new_session, run_query};
 pub use types::KqlType;

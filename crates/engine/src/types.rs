@@ -93,7 +93,10 @@ impl KqlType {
     }
 
     pub fn is_numeric(self) -> bool {
-        matches!(self, KqlType::Int | KqlType::Long | KqlType::Real | KqlType::Decimal)
+        matches!(
+            self,
+            KqlType::Int | KqlType::Long | KqlType::Real | KqlType::Decimal
+        )
     }
 
     pub fn is_integer(self) -> bool {
@@ -107,14 +110,20 @@ impl KqlType {
     /// The KQL type a stored Arrow field stands for: its metadata tag when present, else the
     /// natural reading of its Arrow type.
     pub fn of_field(field: &Field) -> KqlType {
-        if let Some(t) = field.metadata().get(KQL_TYPE_KEY).and_then(|s| KqlType::from_name(s)) {
+        if let Some(t) = field
+            .metadata()
+            .get(KQL_TYPE_KEY)
+            .and_then(|s| KqlType::from_name(s))
+        {
             return t;
         }
         match field.data_type() {
             DataType::Boolean => KqlType::Bool,
-            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16 => {
-                KqlType::Int
-            }
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::UInt8
+            | DataType::UInt16 => KqlType::Int,
             DataType::Int64 | DataType::UInt32 | DataType::UInt64 => KqlType::Long,
             DataType::Float16 | DataType::Float32 | DataType::Float64 => KqlType::Real,
             DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => KqlType::Decimal,
@@ -127,8 +136,9 @@ impl KqlType {
 
     /// An Arrow field for a column of this type, tagged with its KQL type.
     pub fn field(self, name: &str) -> Field {
-        let md: HashMap<String, String> =
-            [(KQL_TYPE_KEY.to_string(), self.name().to_string())].into_iter().collect();
+        let md: HashMap<String, String> = [(KQL_TYPE_KEY.to_string(), self.name().to_string())]
+            .into_iter()
+            .collect();
         Field::new(name, self.arrow(), true).with_metadata(md)
     }
 }

@@ -38,11 +38,19 @@ pub struct Query {
 pub enum Statement {
     /// `let name = expr;` where expr is scalar or tabular (the parser cannot always tell; the
     /// planner decides). A function definition is `Let { value: LetValue::Function(..) }`.
-    Let { name: Ident, value: LetValue, span: Span },
+    Let {
+        name: Ident,
+        value: LetValue,
+        span: Span,
+    },
     /// `declare query_parameters(name:type = default, ...);`
     DeclareQueryParameters { params: Vec<Param>, span: Span },
     /// `set name = value;` (accepted and ignored by the engine)
-    Set { name: String, value: Option<String>, span: Span },
+    Set {
+        name: String,
+        value: Option<String>,
+        span: Span,
+    },
     /// A tabular expression whose result is returned (normally the last statement).
     Query(TabularExpr),
     /// Any other expression used as a statement (e.g. `print` is tabular; this covers oddities).
@@ -80,7 +88,10 @@ pub enum ParamType {
     /// A scalar type name such as `long`, `string`, `datetime`.
     Scalar(TypeName),
     /// `(*)` or `(a:long, b:string)` or `(a:long, *)`: a tabular parameter.
-    Tabular { columns: Vec<(Ident, TypeName)>, open: bool },
+    Tabular {
+        columns: Vec<(Ident, TypeName)>,
+        open: bool,
+    },
 }
 
 /// A type name as written: `int`, `long`, `real`/`double`, `decimal`, `string`, `bool`/`boolean`,
@@ -106,11 +117,21 @@ pub enum Source {
     /// Bare names are `Expr::Name`, calls are `Expr::Call`.
     Expr(Expr),
     /// `datatable(a:long, b:string) [1, "x", 2, "y"]`
-    Datatable { columns: Vec<(Ident, TypeName)>, values: Vec<Expr>, span: Span },
+    Datatable {
+        columns: Vec<(Ident, TypeName)>,
+        values: Vec<Expr>,
+        span: Span,
+    },
     /// `print a = 1, 2` (no input)
     Print { columns: Vec<NamedExpr>, span: Span },
     /// `range x from 1 to 10 step 1`
-    Range { name: Ident, from: Expr, to: Expr, step: Expr, span: Span },
+    Range {
+        name: Ident,
+        from: Expr,
+        to: Expr,
+        step: Expr,
+        span: Span,
+    },
     /// `union T1, T2` at the start of a pipeline.
     Union(UnionOp),
     /// `search ...` at the start of a pipeline (over all tables or `in (T1, T2)`).
@@ -406,16 +427,28 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `f(args)`; `name` may be dotted like `ipv4_is_private`; a namespaced call
     /// such as `database('x').T` appears as Member over Call.
-    Call { name: Ident, args: Vec<Expr> },
+    Call {
+        name: Ident,
+        args: Vec<Expr>,
+    },
     /// `*` as a function argument (`count(*)`, `arg_max(x, *)`, `pack_all()` has none).
     Star,
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `x between (a .. b)` / `!between`
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
     /// `x in (a, b)`, `in~`, `!in`, `!in~`, `has_any (...)`, `has_all`: the list may be a
     /// tabular expression (`in (T | project x)`), captured as `InList::Tabular`.
-    In { expr: Box<Expr>, op: InOp, list: InList },
+    In {
+        expr: Box<Expr>,
+        op: InOp,
+        list: InList,
+    },
     /// A tabular expression in a scalar position, e.g. `toscalar(T | count)` args or
     /// the right side of `in`.
     Tabular(Box<TabularExpr>),
@@ -513,7 +546,10 @@ pub enum Literal {
     /// `datetime(...)`, `timespan` literals like `1d`, `time(1:00)`, `guid(...)`, `dynamic(...)`,
     /// `int(1)`, `long(null)`, `real(nan)`, `decimal(1.5)`, `bool(null)`: the type name and the raw
     /// text inside the parentheses (None for null).
-    Typed { ty: TypeName, text: Option<String> },
+    Typed {
+        ty: TypeName,
+        text: Option<String>,
+    },
     /// A timespan literal written with a unit: `10m`, `1.5h`, `100ms`, `2d` → 100-ns ticks.
     Timespan(i64),
     /// `dynamic(...)` with its parsed JSON-like value.
@@ -531,7 +567,10 @@ pub enum DynValue {
     Array(Vec<DynValue>),
     Object(Vec<(String, DynValue)>),
     /// A typed scalar inside a dynamic literal, e.g. `dynamic([datetime(2020-01-01)])`.
-    Typed { ty: String, text: Option<String> },
+    Typed {
+        ty: String,
+        text: Option<String>,
+    },
 }
 
 impl fmt::Display for BinaryOp {

@@ -12,7 +12,10 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>, span: Span) -> Self {
-        Diagnostic { message: message.into(), span }
+        Diagnostic {
+            message: message.into(),
+            span,
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset in `source`.
@@ -39,9 +42,17 @@ impl Diagnostic {
         let (line, col) = Self::line_col(source, self.span.start);
         let text = source.lines().nth(line - 1).unwrap_or("");
         let width = {
-            let end = self.span.end.max(self.span.start + 1).min(source.len().max(self.span.start + 1));
+            let end = self
+                .span
+                .end
+                .max(self.span.start + 1)
+                .min(source.len().max(self.span.start + 1));
             let (eline, ecol) = Self::line_col(source, end);
-            if eline == line { (ecol - col).max(1) } else { 1 }
+            if eline == line {
+                (ecol - col).max(1)
+            } else {
+                1
+            }
         };
         let gutter = line.to_string().len();
         format!(

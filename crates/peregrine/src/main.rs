@@ -1,1 +1,48 @@
-fn main() {}
+//! `peregrine`: hunt and detect identity attacks in Entra ID and Microsoft 365 logs with KQL.
+//! A thin command line over the `kql` and `engine` crates.
+
+mod query;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "peregrine",
+    version,
+    about = "Run KQL over Entra ID and Microsoft 365 log exports, offline"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a KQL query and print its result.
+    Query(query::QueryArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("peregrine: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Query(args) => rt.block_on(query::run(args)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -38,12 +38,50 @@ impl AggCollector {
 }
 
 const AGGS: &[&str] = &[
-    "count", "countif", "dcount", "dcountif", "count_distinct", "count_distinctif", "sum", "sumif", "avg",
-    "avgif", "min", "max", "minif", "maxif", "make_list", "make_list_if", "make_list_with_nulls", "make_set",
-    "make_set_if", "make_bag", "make_bag_if", "take_any", "take_anyif", "any", "anyif", "arg_max", "arg_min",
-    "percentile", "percentiles", "percentilew", "stdev", "stdevif", "stdevp", "variance", "varianceif",
-    "variancep", "hll", "hll_merge", "tdigest", "binary_all_and", "binary_all_or", "covariance",
-    "covariancep", "covarianceif",
+    "count",
+    "countif",
+    "dcount",
+    "dcountif",
+    "count_distinct",
+    "count_distinctif",
+    "sum",
+    "sumif",
+    "avg",
+    "avgif",
+    "min",
+    "max",
+    "minif",
+    "maxif",
+    "make_list",
+    "make_list_if",
+    "make_list_with_nulls",
+    "make_set",
+    "make_set_if",
+    "make_bag",
+    "make_bag_if",
+    "take_any",
+    "take_anyif",
+    "any",
+    "anyif",
+    "arg_max",
+    "arg_min",
+    "percentile",
+    "percentiles",
+    "percentilew",
+    "stdev",
+    "stdevif",
+    "stdevp",
+    "variance",
+    "varianceif",
+    "variancep",
+    "hll",
+    "hll_merge",
+    "tdigest",
+    "binary_all_and",
+    "binary_all_or",
+    "covariance",
+    "covariancep",
+    "covarianceif",
 ];
 
 pub fn is_aggregate(name: &str) -> bool {
@@ -65,9 +103,13 @@ pub fn default_name(func: &str, arg_names: &[Option<String>], extra: &[String]) 
     let mut s = format!("{base}_");
     let named: Vec<&String> = arg_names.iter().flatten().collect();
     match func {
-        "covariance" | "covariancep" | "covarianceif" => {
-            s.push_str(&named.iter().map(|n| n.as_str()).collect::<Vec<_>>().join("_"))
-        }
+        "covariance" | "covariancep" | "covarianceif" => s.push_str(
+            &named
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join("_"),
+        ),
         _ => {
             if let Some(Some(n)) = arg_names.first() {
                 s.push_str(n);
@@ -117,7 +159,11 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
                 bail!(span, "{func}() expects 1 or 2 arguments")
             }
             let a = args.remove(0);
-            let e = if a.ty == KqlType::String { nonempty(a.expr) } else { a.expr };
+            let e = if a.ty == KqlType::String {
+                nonempty(a.expr)
+            } else {
+                a.expr
+            };
             (agg::count_distinct(e), KqlType::Long)
         }
         "dcountif" | "count_distinctif" => {
@@ -126,32 +172,67 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
             }
             let a = args.remove(0);
             let p = pred(args.remove(0));
-            let e = if a.ty == KqlType::String { nonempty(a.expr) } else { a.expr };
-            (datafusion::functions_aggregate::count::count_udaf().call(vec![e]).distinct().filter(p).build()?, KqlType::Long)
+            let e = if a.ty == KqlType::String {
+                nonempty(a.expr)
+            } else {
+                a.expr
+            };
+            (
+                datafusion::functions_aggregate::count::count_udaf()
+                    .call(vec![e])
+                    .distinct()
+                    .filter(p)
+                    .build()?,
+                KqlType::Long,
+            )
         }
         "sum" | "sumif" => {
             need(if func == "sum" { 1 } else { 2 })?;
             let a = number(args.remove(0));
             let ty = sum_type(a.ty);
             let base = agg::sum(convert(a, ty).expr);
-            let e = if func == "sumif" { base.filter(pred(args.remove(0))).build()? } else { base };
+            let e = if func == "sumif" {
+                base.filter(pred(args.remove(0))).build()?
+            } else {
+                base
+            };
             (e, ty)
         }
         "avg" | "avgif" => {
             need(if func == "avg" { 1 } else { 2 })?;
             let a = convert(number(args.remove(0)), KqlType::Real);
             let base = agg::avg(a.expr);
-            let e = if func == "avgif" { base.filter(pred(args.remove(0))).build()? } else { base };
+            let e = if func == "avgif" {
+                base.filter(pred(args.remove(0))).build()?
+            } else {
+                base
+            };
             (e, KqlType::Real)
         }
         "min" | "max" | "minif" | "maxif" => {
             need(if func.ends_with("if") { 2 } else { 1 })?;
             let a = args.remove(0);
-            let a = if a.ty == KqlType::Dynamic { convert(a, KqlType::Real) } else { a };
+            let a = if a.ty == KqlType::Dynamic {
+                convert(a, KqlType::Real)
+            } else {
+                a
+            };
             let ty = a.ty;
-            let e = if a.ty == KqlType::String { nonempty(a.expr) } else { a.expr };
-            let base = if func.starts_with("min") { agg::min(e) } else { agg::max(e) };
-            let e = if func.ends_with("if") { base.filter(pred(args.remove(0))).build()? } else { base };
+            let e = if a.ty == KqlType::String {
+                nonempty(a.expr)
+            } else {
+                a.expr
+            };
+            let base = if func.starts_with("min") {
+                agg::min(e)
+            } else {
+                agg::max(e)
+            };
+            let e = if func.ends_with("if") {
+                base.filter(pred(args.remove(0))).build()?
+            } else {
+                base
+            };
             (e, ty)
         }
         "stdev" | "stdevp" | "variance" | "variancep" | "stdevif" | "varianceif" => {
@@ -164,15 +245,27 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
                 "variance" | "varianceif" => agg::var_sample(a),
                 _ => agg::var_pop(a),
             };
-            let e = if is_if { base.filter(pred(args.remove(0))).build()? } else { base };
+            let e = if is_if {
+                base.filter(pred(args.remove(0))).build()?
+            } else {
+                base
+            };
             (e, KqlType::Real)
         }
         "covariance" | "covariancep" | "covarianceif" => {
             need(if func == "covarianceif" { 3 } else { 2 })?;
             let a = convert(number(args.remove(0)), KqlType::Real).expr;
             let b = convert(number(args.remove(0)), KqlType::Real).expr;
-            let base = if func == "covariancep" { agg::covar_pop(a, b) } else { agg::covar_samp(a, b) };
-            let e = if func == "covarianceif" { base.filter(pred(args.remove(0))).build()? } else { base };
+            let base = if func == "covariancep" {
+                agg::covar_pop(a, b)
+            } else {
+                agg::covar_samp(a, b)
+            };
+            let e = if func == "covarianceif" {
+                base.filter(pred(args.remove(0))).build()?
+            } else {
+                base
+            };
             (e, KqlType::Real)
         }
         "take_any" | "any" | "take_anyif" | "anyif" => {
@@ -181,10 +274,19 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
             let a = args.remove(0);
             let ty = a.ty;
             let base = datafusion::functions_aggregate::first_last::first_value(a.expr, vec![]);
-            let e = if is_if { base.filter(pred(args.remove(0))).build()? } else { base };
+            let e = if is_if {
+                base.filter(pred(args.remove(0))).build()?
+            } else {
+                base
+            };
             (e, ty)
         }
-        "make_list" | "make_list_with_nulls" | "make_set" | "make_list_if" | "make_set_if" | "make_bag"
+        "make_list"
+        | "make_list_with_nulls"
+        | "make_set"
+        | "make_list_if"
+        | "make_set_if"
+        | "make_bag"
         | "make_bag_if" => {
             let is_if = func.ends_with("_if");
             let min = if is_if { 2 } else { 1 };
@@ -192,8 +294,15 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
                 bail!(span, "{func}() expects {min} or {} arguments", min + 1)
             }
             let a = to_dynamic(args.remove(0));
-            let p = if is_if { Some(pred(args.remove(0))) } else { None };
-            let limit = args.pop().map(|l| convert(l, KqlType::Long).expr).unwrap_or(lit(1_048_576i64));
+            let p = if is_if {
+                Some(pred(args.remove(0)))
+            } else {
+                None
+            };
+            let limit = args
+                .pop()
+                .map(|l| convert(l, KqlType::Long).expr)
+                .unwrap_or(lit(1_048_576i64));
             let mode = match func {
                 "make_list" | "make_list_if" => CollectMode::List,
                 "make_list_with_nulls" => CollectMode::ListWithNulls,
@@ -267,10 +376,19 @@ struct CollectUdaf {
 fn collect_udaf(mode: CollectMode) -> Arc<AggregateUDF> {
     static CELLS: OnceLock<[Arc<AggregateUDF>; 4]> = OnceLock::new();
     let cells = CELLS.get_or_init(|| {
-        [CollectMode::List, CollectMode::ListWithNulls, CollectMode::Set, CollectMode::Bag].map(|m| {
+        [
+            CollectMode::List,
+            CollectMode::ListWithNulls,
+            CollectMode::Set,
+            CollectMode::Bag,
+        ]
+        .map(|m| {
             Arc::new(AggregateUDF::from(CollectUdaf {
                 mode: m,
-                signature: Signature::exact(vec![DataType::Utf8, DataType::Int64], Volatility::Immutable),
+                signature: Signature::exact(
+                    vec![DataType::Utf8, DataType::Int64],
+                    Volatility::Immutable,
+                ),
             }))
         })
     });
@@ -301,12 +419,25 @@ impl AggregateUDFImpl for CollectUdaf {
     fn state_fields(&self, args: StateFieldsArgs) -> DFResult<Vec<FieldRef>> {
         let item = Arc::new(Field::new_list_field(DataType::Utf8, true));
         Ok(vec![
-            Arc::new(Field::new(format!("{}_items", args.name), DataType::List(item), true)),
-            Arc::new(Field::new(format!("{}_limit", args.name), DataType::Int64, true)),
+            Arc::new(Field::new(
+                format!("{}_items", args.name),
+                DataType::List(item),
+                true,
+            )),
+            Arc::new(Field::new(
+                format!("{}_limit", args.name),
+                DataType::Int64,
+                true,
+            )),
         ])
     }
     fn accumulator(&self, _acc_args: AccumulatorArgs) -> DFResult<Box<dyn Accumulator>> {
-        Ok(Box::new(CollectAcc { mode: self.mode, items: Vec::new(), seen: HashSet::new(), limit: None }))
+        Ok(Box::new(CollectAcc {
+            mode: self.mode,
+            items: Vec::new(),
+            seen: HashSet::new(),
+            limit: None,
+        }))
     }
 }
 
@@ -354,7 +485,11 @@ impl Accumulator for CollectAcc {
             }
         }
         for i in 0..v.len() {
-            self.add(if v.is_valid(i) { Some(v.value(i)) } else { None });
+            self.add(if v.is_valid(i) {
+                Some(v.value(i))
+            } else {
+                None
+            });
         }
         Ok(())
     }
@@ -363,7 +498,9 @@ impl Accumulator for CollectAcc {
         let lists = states[0]
             .as_any()
             .downcast_ref::<ListArray>()
-            .ok_or_else(|| datafusion::error::DataFusionError::Internal("collect state is not a list".into()))?;
+            .ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal("collect state is not a list".into())
+            })?;
         if self.limit.is_none() {
             let l = datafusion::common::cast::as_int64_array(&states[1])?;
             if !l.is_empty() && l.is_valid(0) {
@@ -377,7 +514,11 @@ impl Accumulator for CollectAcc {
             let inner = lists.value(i);
             let s = as_string_array(&inner)?;
             for j in 0..s.len() {
-                self.add(if s.is_valid(j) { Some(s.value(j)) } else { None });
+                self.add(if s.is_valid(j) {
+                    Some(s.value(j))
+                } else {
+                    None
+                });
             }
         }
         Ok(())
@@ -387,7 +528,13 @@ impl Accumulator for CollectAcc {
         let arr: StringArray = self.items.iter().map(|s| s.as_deref()).collect();
         Ok(vec![
             ScalarValue::List(ScalarValue::new_list_from_iter(
-                (0..arr.len()).map(|i| ScalarValue::Utf8(if arr.is_valid(i) { Some(arr.value(i).to_string()) } else { None })),
+                (0..arr.len()).map(|i| {
+                    ScalarValue::Utf8(if arr.is_valid(i) {
+                        Some(arr.value(i).to_string())
+                    } else {
+                        None
+                    })
+                }),
                 &DataType::Utf8,
                 true,
             )),
@@ -400,7 +547,9 @@ impl Accumulator for CollectAcc {
             CollectMode::Bag => {
                 let mut m = serde_json::Map::new();
                 for s in self.items.iter().flatten() {
-                    if let Ok(serde_json::Value::Object(o)) = serde_json::from_str::<serde_json::Value>(s) {
+                    if let Ok(serde_json::Value::Object(o)) =
+                        serde_json::from_str::<serde_json::Value>(s)
+                    {
                         for (k, v) in o {
                             m.entry(k).or_insert(v);
                         }
@@ -424,7 +573,12 @@ impl Accumulator for CollectAcc {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.items.iter().map(|s| s.as_ref().map_or(0, |s| s.len()) + 24).sum::<usize>()
+        std::mem::size_of_val(self)
+            + self
+                .items
+                .iter()
+                .map(|s| s.as_ref().map_or(0, |s| s.len()) + 24)
+                .sum::<usize>()
     }
 }
 
@@ -438,7 +592,10 @@ fn percentile_udaf() -> Arc<AggregateUDF> {
     static CELL: OnceLock<Arc<AggregateUDF>> = OnceLock::new();
     CELL.get_or_init(|| {
         Arc::new(AggregateUDF::from(PercentileUdaf {
-            signature: Signature::exact(vec![DataType::Float64, DataType::Float64], Volatility::Immutable),
+            signature: Signature::exact(
+                vec![DataType::Float64, DataType::Float64],
+                Volatility::Immutable,
+            ),
         }))
     })
     .clone()
@@ -457,12 +614,23 @@ impl AggregateUDFImpl for PercentileUdaf {
     fn state_fields(&self, args: StateFieldsArgs) -> DFResult<Vec<FieldRef>> {
         let item = Arc::new(Field::new_list_field(DataType::Float64, true));
         Ok(vec![
-            Arc::new(Field::new(format!("{}_values", args.name), DataType::List(item), true)),
-            Arc::new(Field::new(format!("{}_p", args.name), DataType::Float64, true)),
+            Arc::new(Field::new(
+                format!("{}_values", args.name),
+                DataType::List(item),
+                true,
+            )),
+            Arc::new(Field::new(
+                format!("{}_p", args.name),
+                DataType::Float64,
+                true,
+            )),
         ])
     }
     fn accumulator(&self, _acc_args: AccumulatorArgs) -> DFResult<Box<dyn Accumulator>> {
-        Ok(Box::new(PercentileAcc { values: Vec::new(), p: None }))
+        Ok(Box::new(PercentileAcc {
+            values: Vec::new(),
+            p: None,
+        }))
     }
 }
 
@@ -479,14 +647,19 @@ impl Accumulator for PercentileAcc {
         if self.p.is_none() && !p.is_empty() && p.is_valid(0) {
             self.p = Some(p.value(0));
         }
-        self.values.extend(v.iter().flatten().filter(|x| !x.is_nan()));
+        self.values
+            .extend(v.iter().flatten().filter(|x| !x.is_nan()));
         Ok(())
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DFResult<()> {
         let lists = states[0]
             .as_any()
             .downcast_ref::<ListArray>()
-            .ok_or_else(|| datafusion::error::DataFusionError::Internal("percentile state is not a list".into()))?;
+            .ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal(
+                    "percentile state is not a list".into(),
+                )
+            })?;
         let p = datafusion::common::cast::as_float64_array(&states[1])?;
         for i in 0..lists.len() {
             if self.p.is_none() && p.is_valid(i) {

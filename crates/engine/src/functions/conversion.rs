@@ -11,11 +11,13 @@ use crate::texpr::TExpr;
 use crate::types::KqlType;
 use crate::value;
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanBuilder, Float64Array, Float64Builder, Int32Array, Int64Array,
-    Int64Builder, StringArray, StringBuilder,
+    Array, ArrayRef, BooleanBuilder, Float64Builder, Int32Array, Int64Array, Int64Builder,
+    StringArray, StringBuilder,
 };
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::cast::{as_boolean_array, as_float64_array, as_int32_array, as_int64_array, as_string_array};
+use datafusion::common::cast::{
+    as_boolean_array, as_float64_array, as_int32_array, as_int64_array, as_string_array,
+};
 use datafusion::logical_expr::cast;
 use std::sync::Arc;
 
@@ -61,8 +63,11 @@ pub fn convert(e: TExpr, to: KqlType) -> TExpr {
         (Int | Long | Real | Decimal, Int | Long | Real | Decimal) => {
             if matches!(from, Real | Decimal) && matches!(to, Int | Long) {
                 // Kusto truncates toward zero; NaN/inf become null.
-                TExpr::new(call(&real_to_long_udf(), vec![TExpr::new(ex, Real)], Long).expr, Long)
-                    .cast_arrow(to)
+                TExpr::new(
+                    call(&real_to_long_udf(), vec![TExpr::new(ex, Real)], Long).expr,
+                    Long,
+                )
+                .cast_arrow(to)
             } else {
                 TExpr::new(cast(ex, to.arrow()), to)
             }
@@ -102,7 +107,10 @@ pub fn to_string(e: TExpr) -> TExpr {
     let f = match e.ty {
         KqlType::String | KqlType::Guid => {
             return TExpr::new(
-                datafusion::functions::expr_fn::coalesce(vec![e.expr, datafusion::logical_expr::lit("")]),
+                datafusion::functions::expr_fn::coalesce(vec![
+                    e.expr,
+                    datafusion::logical_expr::lit(""),
+                ]),
                 KqlType::String,
             );
         }
@@ -121,8 +129,11 @@ fn from_string(e: TExpr, to: KqlType) -> TExpr {
     let f = match to {
         KqlType::Long => string_to_long_udf(),
         KqlType::Int => {
-            return TExpr::new(call(&string_to_long_udf(), vec![e], KqlType::Long).expr, KqlType::Long)
-                .cast_int_checked();
+            return TExpr::new(
+                call(&string_to_long_udf(), vec![e], KqlType::Long).expr,
+                KqlType::Long,
+            )
+            .cast_int_checked();
         }
         KqlType::Real | KqlType::Decimal => string_to_real_udf(),
         KqlType::Bool => string_to_bool_udf(),
@@ -147,7 +158,9 @@ impl TExpr {
 pub fn to_dynamic(e: TExpr) -> TExpr {
     match e.ty {
         KqlType::Dynamic => e,
-        KqlType::String | KqlType::Guid => call(&string_to_dynamic_udf(), vec![e], KqlType::Dynamic),
+        KqlType::String | KqlType::Guid => {
+            call(&string_to_dynamic_udf(), vec![e], KqlType::Dynamic)
+        }
         KqlType::Bool | KqlType::Int | KqlType::Long => {
             // JSON text of a number or bool is its display text.
             let s = to_string(e);
@@ -163,24 +176,34 @@ pub fn to_dynamic(e: TExpr) -> TExpr {
 
 /// `parse_json`/`todynamic` of a string: JSON text is parsed; anything else is a dynamic string.
 pub fn parse_json_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_parse_json", vec![DataType::Utf8], DataType::Utf8, |a, _| {
-        let s = as_string_array(&a[0])?;
-        let mut b = StringBuilder::with_capacity(s.len(), s.len() * 8);
-        for v in s.iter() {
-            match v {
-                None => b.append_null(),
-                Some(t) => match value::dynamic::parse(t) {
-                    Some(value::dynamic::Value::Null) => b.append_null(),
-                    Some(j) => b.append_value(value::dynamic::to_text(&j)),
-                    None => b.append_value(value::dynamic::to_text(&value::dynamic::Value::String(t.to_string()))),
-                },
+    cached_udf!(udf(
+        "kql_parse_json",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        |a, _| {
+            let s = as_string_array(&a[0])?;
+            let mut b = StringBuilder::with_capacity(s.len(), s.len() * 8);
+            for v in s.iter() {
+                match v {
+                    None => b.append_null(),
+                    Some(t) => match value::dynamic::parse(t) {
+                        Some(value::dynamic::Value::Null) => b.append_null(),
+                        Some(j) => b.append_value(value::dynamic::to_text(&j)),
+                        None => b.append_value(value::dynamic::to_text(
+                            &value::dynamic::Value::String(t.to_string()),
+                        )),
+                    },
+                }
             }
+            Ok(Arc::new(b.finish()) as ArrayRef)
         }
-        Ok(Arc::new(b.finish()) as ArrayRef)
-    }))
+    ))
 }
 
-fn map_str<F: Fn(&str) -> Option<String>>(a: &ArrayRef, f: F) -> datafusion::error::Result<ArrayRef> {
+fn map_str<F: Fn(&str) -> Option<String>>(
+    a: &ArrayRef,
+    f: F,
+) -> datafusion::error::Result<ArrayRef> {
     let s = as_string_array(a)?;
     let mut b = StringBuilder::with_capacity(s.len(), s.len() * 8);
     for v in s.iter() {
@@ -193,31 +216,56 @@ fn map_str<F: Fn(&str) -> Option<String>>(a: &ArrayRef, f: F) -> datafusion::err
 }
 
 fn string_to_dynamic_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_string_to_dynamic", vec![DataType::Utf8], DataType::Utf8, |a, _| {
-        map_str(&a[0], |t| Some(value::dynamic::to_text(&value::dynamic::Value::String(t.to_string()))))
-    }))
+    cached_udf!(udf(
+        "kql_string_to_dynamic",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        |a, _| {
+            map_str(&a[0], |t| {
+                Some(value::dynamic::to_text(&value::dynamic::Value::String(
+                    t.to_string(),
+                )))
+            })
+        }
+    ))
 }
 
 fn nonempty_or_null_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_nonempty_or_null", vec![DataType::Utf8], DataType::Utf8, |a, _| {
-        map_str(&a[0], |t| if t.is_empty() { None } else { Some(t.to_string()) })
-    }))
+    cached_udf!(udf(
+        "kql_nonempty_or_null",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        |a, _| {
+            map_str(&a[0], |t| {
+                if t.is_empty() {
+                    None
+                } else {
+                    Some(t.to_string())
+                }
+            })
+        }
+    ))
 }
 
 fn real_to_dynamic_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_real_to_dynamic", vec![DataType::Float64], DataType::Utf8, |a, _| {
-        let r = as_float64_array(&a[0])?;
-        let out: StringArray = r
-            .iter()
-            .map(|v| {
-                v.map(|x| match serde_json::Number::from_f64(x) {
-                    Some(n) => serde_json::Value::Number(n).to_string(),
-                    None => serde_json::Value::String(value::real::format(x)).to_string(),
+    cached_udf!(udf(
+        "kql_real_to_dynamic",
+        vec![DataType::Float64],
+        DataType::Utf8,
+        |a, _| {
+            let r = as_float64_array(&a[0])?;
+            let out: StringArray = r
+                .iter()
+                .map(|v| {
+                    v.map(|x| match serde_json::Number::from_f64(x) {
+                        Some(n) => serde_json::Value::Number(n).to_string(),
+                        None => serde_json::Value::String(value::real::format(x)).to_string(),
+                    })
                 })
-            })
-            .collect();
-        Ok(Arc::new(out) as ArrayRef)
-    }))
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
 
 macro_rules! to_string_udf {
@@ -238,34 +286,84 @@ macro_rules! to_string_udf {
     };
 }
 
-to_string_udf!(bool_to_string_udf, "kql_bool_to_string", DataType::Boolean, as_boolean_array, |x: bool| {
-    if x { "true".to_string() } else { "false".to_string() }
-});
-to_string_udf!(int_to_string_udf, "kql_int_to_string", DataType::Int32, as_int32_array, |x: i32| x.to_string());
-to_string_udf!(long_to_string_udf, "kql_long_to_string", DataType::Int64, as_int64_array, |x: i64| x.to_string());
-to_string_udf!(real_to_string_udf, "kql_real_to_string", DataType::Float64, as_float64_array, value::real::format);
-to_string_udf!(datetime_to_string_udf, "kql_datetime_to_string", DataType::Int64, as_int64_array, value::datetime::format_iso);
-to_string_udf!(timespan_to_string_udf, "kql_timespan_to_string", DataType::Int64, as_int64_array, value::timespan::format);
+to_string_udf!(
+    bool_to_string_udf,
+    "kql_bool_to_string",
+    DataType::Boolean,
+    as_boolean_array,
+    |x: bool| {
+        if x {
+            "true".to_string()
+        } else {
+            "false".to_string()
+        }
+    }
+);
+to_string_udf!(
+    int_to_string_udf,
+    "kql_int_to_string",
+    DataType::Int32,
+    as_int32_array,
+    |x: i32| x.to_string()
+);
+to_string_udf!(
+    long_to_string_udf,
+    "kql_long_to_string",
+    DataType::Int64,
+    as_int64_array,
+    |x: i64| x.to_string()
+);
+to_string_udf!(
+    real_to_string_udf,
+    "kql_real_to_string",
+    DataType::Float64,
+    as_float64_array,
+    value::real::format
+);
+to_string_udf!(
+    datetime_to_string_udf,
+    "kql_datetime_to_string",
+    DataType::Int64,
+    as_int64_array,
+    value::datetime::format_iso
+);
+to_string_udf!(
+    timespan_to_string_udf,
+    "kql_timespan_to_string",
+    DataType::Int64,
+    as_int64_array,
+    value::timespan::format
+);
 
 fn dynamic_to_string_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_dynamic_to_string", vec![DataType::Utf8], DataType::Utf8, |a, _| {
-        let s = as_string_array(&a[0])?;
-        let mut b = StringBuilder::with_capacity(s.len(), s.len() * 8);
-        for v in s.iter() {
-            match v {
-                None => b.append_value(""),
-                // Fast path: JSON strings without escapes.
-                Some(t) if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') && !t.contains('\\') => {
-                    b.append_value(&t[1..t.len() - 1])
+    cached_udf!(udf(
+        "kql_dynamic_to_string",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        |a, _| {
+            let s = as_string_array(&a[0])?;
+            let mut b = StringBuilder::with_capacity(s.len(), s.len() * 8);
+            for v in s.iter() {
+                match v {
+                    None => b.append_value(""),
+                    // Fast path: JSON strings without escapes.
+                    Some(t)
+                        if t.len() >= 2
+                            && t.starts_with('"')
+                            && t.ends_with('"')
+                            && !t.contains('\\') =>
+                    {
+                        b.append_value(&t[1..t.len() - 1])
+                    }
+                    Some(t) => match value::dynamic::parse(t) {
+                        Some(j) => b.append_value(value::dynamic::to_kql_string(&j)),
+                        None => b.append_value(t),
+                    },
                 }
-                Some(t) => match value::dynamic::parse(t) {
-                    Some(j) => b.append_value(value::dynamic::to_kql_string(&j)),
-                    None => b.append_value(t),
-                },
             }
+            Ok(Arc::new(b.finish()) as ArrayRef)
         }
-        Ok(Arc::new(b.finish()) as ArrayRef)
-    }))
+    ))
 }
 
 /// Kusto's string → long: an optional sign and digits (surrounding spaces allowed); reals and
@@ -285,33 +383,54 @@ pub fn parse_long(t: &str) -> Option<i64> {
 }
 
 fn string_to_long_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_string_to_long", vec![DataType::Utf8], DataType::Int64, |a, _| {
-        let s = as_string_array(&a[0])?;
-        let mut b = Int64Builder::with_capacity(s.len());
-        for v in s.iter() {
-            b.append_option(v.and_then(parse_long));
+    cached_udf!(udf(
+        "kql_string_to_long",
+        vec![DataType::Utf8],
+        DataType::Int64,
+        |a, _| {
+            let s = as_string_array(&a[0])?;
+            let mut b = Int64Builder::with_capacity(s.len());
+            for v in s.iter() {
+                b.append_option(v.and_then(parse_long));
+            }
+            Ok(Arc::new(b.finish()) as ArrayRef)
         }
-        Ok(Arc::new(b.finish()) as ArrayRef)
-    }))
+    ))
 }
 
 fn long_to_int_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_long_to_int", vec![DataType::Int64], DataType::Int32, |a, _| {
-        let s = as_int64_array(&a[0])?;
-        let out: Int32Array = s.iter().map(|v| v.and_then(|x| i32::try_from(x).ok())).collect();
-        Ok(Arc::new(out) as ArrayRef)
-    }))
+    cached_udf!(udf(
+        "kql_long_to_int",
+        vec![DataType::Int64],
+        DataType::Int32,
+        |a, _| {
+            let s = as_int64_array(&a[0])?;
+            let out: Int32Array = s
+                .iter()
+                .map(|v| v.and_then(|x| i32::try_from(x).ok()))
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
 
 fn real_to_long_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_real_to_long", vec![DataType::Float64], DataType::Int64, |a, _| {
-        let s = as_float64_array(&a[0])?;
-        let out: Int64Array = s
-            .iter()
-            .map(|v| v.filter(|x| x.is_finite() && x.abs() < 9.3e18).map(|x| x.trunc() as i64))
-            .collect();
-        Ok(Arc::new(out) as ArrayRef)
-    }))
+    cached_udf!(udf(
+        "kql_real_to_long",
+        vec![DataType::Float64],
+        DataType::Int64,
+        |a, _| {
+            let s = as_float64_array(&a[0])?;
+            let out: Int64Array = s
+                .iter()
+                .map(|v| {
+                    v.filter(|x| x.is_finite() && x.abs() < 9.3e18)
+                        .map(|x| x.trunc() as i64)
+                })
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
 
 /// Kusto's string → real, including `NaN`, `Infinity`, `-Infinity`.
@@ -327,14 +446,19 @@ pub fn parse_real(t: &str) -> Option<f64> {
 }
 
 fn string_to_real_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_string_to_real", vec![DataType::Utf8], DataType::Float64, |a, _| {
-        let s = as_string_array(&a[0])?;
-        let mut b = Float64Builder::with_capacity(s.len());
-        for v in s.iter() {
-            b.append_option(v.and_then(parse_real));
+    cached_udf!(udf(
+        "kql_string_to_real",
+        vec![DataType::Utf8],
+        DataType::Float64,
+        |a, _| {
+            let s = as_string_array(&a[0])?;
+            let mut b = Float64Builder::with_capacity(s.len());
+            for v in s.iter() {
+                b.append_option(v.and_then(parse_real));
+            }
+            Ok(Arc::new(b.finish()) as ArrayRef)
         }
-        Ok(Arc::new(b.finish()) as ArrayRef)
-    }))
+    ))
 }
 
 /// Kusto's string → bool: `true`/`false` in any case, and integers (non-zero is true).
@@ -350,29 +474,49 @@ pub fn parse_bool(t: &str) -> Option<bool> {
 }
 
 fn string_to_bool_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_string_to_bool", vec![DataType::Utf8], DataType::Boolean, |a, _| {
-        let s = as_string_array(&a[0])?;
-        let mut b = BooleanBuilder::with_capacity(s.len());
-        for v in s.iter() {
-            b.append_option(v.and_then(parse_bool));
+    cached_udf!(udf(
+        "kql_string_to_bool",
+        vec![DataType::Utf8],
+        DataType::Boolean,
+        |a, _| {
+            let s = as_string_array(&a[0])?;
+            let mut b = BooleanBuilder::with_capacity(s.len());
+            for v in s.iter() {
+                b.append_option(v.and_then(parse_bool));
+            }
+            Ok(Arc::new(b.finish()) as ArrayRef)
         }
-        Ok(Arc::new(b.finish()) as ArrayRef)
-    }))
+    ))
 }
 
 fn string_to_datetime_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_string_to_datetime", vec![DataType::Utf8], DataType::Int64, |a, _| {
-        let s = as_string_array(&a[0])?;
-        let out: Int64Array = s.iter().map(|v| v.and_then(value::datetime::parse)).collect();
-        Ok(Arc::new(out) as ArrayRef)
-    }))
+    cached_udf!(udf(
+        "kql_string_to_datetime",
+        vec![DataType::Utf8],
+        DataType::Int64,
+        |a, _| {
+            let s = as_string_array(&a[0])?;
+            let out: Int64Array = s
+                .iter()
+                .map(|v| v.and_then(value::datetime::parse))
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
 
 fn string_to_timespan_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    cached_udf!(udf("kql_string_to_timespan", vec![DataType::Utf8], DataType::Int64, |a, _| {
-        let s = as_string_array(&a[0])?;
-        let out: Int64Array = s.iter().map(|v| v.and_then(value::timespan::parse)).collect();
-        Ok(Arc::new(out) as ArrayRef)
-    }))
+    cached_udf!(udf(
+        "kql_string_to_timespan",
+        vec![DataType::Utf8],
+        DataType::Int64,
+        |a, _| {
+            let s = as_string_array(&a[0])?;
+            let out: Int64Array = s
+                .iter()
+                .map(|v| v.and_then(value::timespan::parse))
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
-

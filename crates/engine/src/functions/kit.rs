@@ -58,10 +58,20 @@ impl ScalarUDFImpl for ArrayUdf {
         Ok(self.ret.clone())
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DFResult<ColumnarValue> {
-        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let n = if all_scalar && !args.args.is_empty() { 1 } else { args.number_rows };
-        let arrays: Vec<ArrayRef> =
-            args.args.iter().map(|a| a.to_array(n)).collect::<DFResult<_>>()?;
+        let all_scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let n = if all_scalar && !args.args.is_empty() {
+            1
+        } else {
+            args.number_rows
+        };
+        let arrays: Vec<ArrayRef> = args
+            .args
+            .iter()
+            .map(|a| a.to_array(n))
+            .collect::<DFResult<_>>()?;
         let out = (self.fun)(&arrays, n)?;
         if all_scalar && !args.args.is_empty() {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
@@ -88,7 +98,13 @@ where
     make_udf(name, inputs, ret, Volatility::Volatile, fun)
 }
 
-fn make_udf<F>(name: &str, inputs: Vec<DataType>, ret: DataType, vol: Volatility, fun: F) -> Arc<ScalarUDF>
+fn make_udf<F>(
+    name: &str,
+    inputs: Vec<DataType>,
+    ret: DataType,
+    vol: Volatility,
+    fun: F,
+) -> Arc<ScalarUDF>
 where
     F: Fn(&[ArrayRef], usize) -> DFResult<ArrayRef> + Send + Sync + 'static,
 {
@@ -126,7 +142,10 @@ pub fn arity(name: &str, args: &[TExpr], min: usize, max: usize, span: Span) -> 
             format!("{min} to {max}")
         };
         return Err(EngineError::plan(
-            format!("function '{name}' expects {want} argument(s), got {}", args.len()),
+            format!(
+                "function '{name}' expects {want} argument(s), got {}",
+                args.len()
+            ),
             span,
         ));
     }

@@ -27,14 +27,19 @@ pub fn lookup(name: &str) -> Option<CondFn> {
 }
 
 fn iff(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
-    let [c, a, b]: [TExpr; 3] = args.try_into().map_err(|_| crate::error::EngineError::plan("iff() expects 3 arguments", span))?;
+    let [c, a, b]: [TExpr; 3] = args
+        .try_into()
+        .map_err(|_| crate::error::EngineError::plan("iff() expects 3 arguments", span))?;
     let c = to_bool(c, span)?;
     select(c, a, b, span)
 }
 
 fn case(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
     if args.len() < 3 || args.len() % 2 == 0 {
-        bail!(span, "case() expects pairs of predicate and value, then an else value")
+        bail!(
+            span,
+            "case() expects pairs of predicate and value, then an else value"
+        )
     }
     // Unify all value types first.
     let mut values: Vec<TExpr> = args.iter().skip(1).step_by(2).cloned().collect();
@@ -49,7 +54,11 @@ fn case(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
     let target = ty_probe.ty;
     let unify = |v: TExpr| -> Result<TExpr> {
         let (_, b) = unify_branches(TExpr::null(target), v, span)?;
-        Ok(if b.ty == target { b } else { crate::functions::conversion::convert(b, target) })
+        Ok(if b.ty == target {
+            b
+        } else {
+            crate::functions::conversion::convert(b, target)
+        })
     };
     let mut it = args.into_iter();
     let mut builder: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
@@ -61,7 +70,9 @@ fn case(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
             else_v = it.next();
             break;
         }
-        let (Some(c), Some(v)) = (it.next(), it.next()) else { break };
+        let (Some(c), Some(v)) = (it.next(), it.next()) else {
+            break;
+        };
         let c = to_bool(c, span)?;
         let v = unify(v)?;
         builder = Some(match builder {
@@ -71,7 +82,9 @@ fn case(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
         i += 2;
     }
     let else_v = unify(else_v.unwrap_or_else(|| TExpr::null(target)))?;
-    let Some(mut b) = builder else { bail!(span, "case() needs at least one predicate") };
+    let Some(mut b) = builder else {
+        bail!(span, "case() needs at least one predicate")
+    };
     Ok(TExpr::new(b.otherwise(else_v.expr)?, target))
 }
 
@@ -88,9 +101,17 @@ fn coalesce(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
     let mut exprs = Vec::new();
     for a in args {
         let (_, b) = unify_branches(TExpr::null(target), a, span)?;
-        let b = if b.ty == target { b } else { crate::functions::conversion::convert(b, target) };
+        let b = if b.ty == target {
+            b
+        } else {
+            crate::functions::conversion::convert(b, target)
+        };
         // For strings, coalesce skips empty strings too.
-        exprs.push(if target == KqlType::String { datafusion::functions::expr_fn::nullif(b.expr, lit("")) } else { b.expr });
+        exprs.push(if target == KqlType::String {
+            datafusion::functions::expr_fn::nullif(b.expr, lit(""))
+        } else {
+            b.expr
+        });
     }
     let mut e = datafusion::functions::expr_fn::coalesce(exprs);
     if target == KqlType::String {
@@ -100,7 +121,9 @@ fn coalesce(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
 }
 
 fn one(args: Vec<TExpr>, name: &str, span: Span) -> Result<TExpr> {
-    let [a]: [TExpr; 1] = args.try_into().map_err(|_| crate::error::EngineError::plan(format!("{name}() expects 1 argument"), span))?;
+    let [a]: [TExpr; 1] = args.try_into().map_err(|_| {
+        crate::error::EngineError::plan(format!("{name}() expects 1 argument"), span)
+    })?;
     Ok(a)
 }
 
@@ -115,13 +138,21 @@ fn empty_check(a: TExpr) -> Expr {
 fn isnull(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
     let a = one(args, "isnull", span)?;
     // Strings are never null in KQL.
-    let e = if a.ty == KqlType::String { lit(false) } else { a.expr.is_null() };
+    let e = if a.ty == KqlType::String {
+        lit(false)
+    } else {
+        a.expr.is_null()
+    };
     Ok(TExpr::new(e, KqlType::Bool))
 }
 
 fn isnotnull(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
     let a = one(args, "isnotnull", span)?;
-    let e = if a.ty == KqlType::String { lit(true) } else { a.expr.is_not_null() };
+    let e = if a.ty == KqlType::String {
+        lit(true)
+    } else {
+        a.expr.is_not_null()
+    };
     Ok(TExpr::new(e, KqlType::Bool))
 }
 
@@ -132,7 +163,10 @@ fn isempty(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
 
 fn isnotempty(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
     let a = one(args, "isnotempty", span)?;
-    Ok(TExpr::new(Expr::Not(Box::new(empty_check(a))), KqlType::Bool))
+    Ok(TExpr::new(
+        Expr::Not(Box::new(empty_check(a))),
+        KqlType::Bool,
+    ))
 }
 
 fn not(args: Vec<TExpr>, span: Span) -> Result<TExpr> {

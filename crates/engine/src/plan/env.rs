@@ -28,7 +28,11 @@ pub struct Env(Option<Rc<Node>>);
 
 impl Env {
     pub fn bind(&self, name: impl Into<String>, binding: Binding) -> Env {
-        Env(Some(Rc::new(Node { name: name.into(), binding, parent: self.clone() })))
+        Env(Some(Rc::new(Node {
+            name: name.into(),
+            binding,
+            parent: self.clone(),
+        })))
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Binding> {

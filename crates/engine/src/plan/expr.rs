@@ -34,7 +34,13 @@ pub struct ExprCx<'a> {
 
 impl<'a> ExprCx<'a> {
     pub fn new(rel: Option<&'a Rel>, env: &'a Env) -> Self {
-        ExprCx { rel, env, agg: None, window: None, join: None }
+        ExprCx {
+            rel,
+            env,
+            agg: None,
+            window: None,
+            join: None,
+        }
     }
 }
 
@@ -50,7 +56,12 @@ impl Planner<'_> {
             ExprKind::Call { name, args } => self.call(&name.name, args, e.span, cx),
             ExprKind::Unary(op, inner) => self.unary(*op, inner, e.span, cx),
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, e.span, cx),
-            ExprKind::Between { expr, low, high, negated } => {
+            ExprKind::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
                 let x = self.expr(expr, cx)?;
                 let lo = self.expr(low, cx)?;
                 let mut hi = self.expr(high, cx)?;
@@ -60,27 +71,51 @@ impl Planner<'_> {
                 let ge = compare(Operator::GtEq, x.clone(), lo, e.span)?;
                 let le = compare(Operator::LtEq, x, hi, e.span)?;
                 let both = ge.expr.and(le.expr);
-                Ok(TExpr::new(if *negated { Expr::Not(Box::new(both)) } else { both }, KqlType::Bool))
+                Ok(TExpr::new(
+                    if *negated {
+                        Expr::Not(Box::new(both))
+                    } else {
+                        both
+                    },
+                    KqlType::Bool,
+                ))
             }
             ExprKind::In { expr, op, list } => self.in_expr(expr, *op, list, e.span, cx),
-            ExprKind::JoinSide(_) => bail!(e.span, "$left/$right must be followed by a column name"),
-            ExprKind::Star => bail!(e.span, "'*' is only valid as an argument of some aggregates"),
+            ExprKind::JoinSide(_) => {
+                bail!(e.span, "$left/$right must be followed by a column name")
+            }
+            ExprKind::Star => bail!(
+                e.span,
+                "'*' is only valid as an argument of some aggregates"
+            ),
             ExprKind::Tabular(t) => {
                 // A tabular expression used as a scalar: its single value (like toscalar).
                 let rel = self.tabular(t, cx.env)?;
                 self.scalar_subquery(rel, e.span)
             }
-            ExprKind::NamedArg(n, _) => bail!(n.span, "named argument '{}' is not expected here", n.name),
+            ExprKind::NamedArg(n, _) => {
+                bail!(n.span, "named argument '{}' is not expected here", n.name)
+            }
         }
     }
 
     pub(crate) fn scalar_subquery(&self, rel: Rel, span: Span) -> Result<TExpr> {
         let Some((_, ty)) = rel.cols.first().cloned() else {
-            bail!(span, "toscalar() needs a tabular expression with at least one column")
+            bail!(
+                span,
+                "toscalar() needs a tabular expression with at least one column"
+            )
         };
         let first = rel.cols[0].0.clone();
-        let one = rel.builder().project(vec![col_ref(&first)])?.limit(0, Some(1))?.build()?;
-        Ok(TExpr::new(datafusion::logical_expr::expr_fn::scalar_subquery(Arc::new(one)), ty))
+        let one = rel
+            .builder()
+            .project(vec![col_ref(&first)])?
+            .limit(0, Some(1))?
+            .build()?;
+        Ok(TExpr::new(
+            datafusion::logical_expr::expr_fn::scalar_subquery(Arc::new(one)),
+            ty,
+        ))
     }
 
     fn literal(&self, l: &Literal, span: Span) -> Result<TExpr> {
@@ -92,7 +127,9 @@ impl Planner<'_> {
             Literal::String(s) => TExpr::string(self.fill_placeholders(s)),
             Literal::Timespan(t) => TExpr::timespan(*t),
             Literal::Dynamic(d) => TExpr::dynamic_json(dyn_literal_json(d, span)?),
-            Literal::Typed { ty, text } => typed_literal(&ty.name, text.as_deref(), ty.span.to(span))?,
+            Literal::Typed { ty, text } => {
+                typed_literal(&ty.name, text.as_deref(), ty.span.to(span))?
+            }
         })
     }
 
@@ -109,7 +146,10 @@ impl Planner<'_> {
                 return self.expr(&e, &ExprCx::new(None, &env));
             }
             Some(Binding::Tabular(_)) | Some(Binding::LazyTabular(..)) => {
-                bail!(span, "'{name}' is a tabular expression; a scalar is expected here (use toscalar())")
+                bail!(
+                    span,
+                    "'{name}' is a tabular expression; a scalar is expected here (use toscalar())"
+                )
             }
             Some(Binding::Function(def, fenv)) if def.params.is_empty() => {
                 let (def, fenv) = (def.clone(), fenv.clone());
@@ -123,15 +163,25 @@ impl Planner<'_> {
         // A zero-argument builtin written without parentheses is not KQL; report the column.
         let known = cx.rel.map(|r| r.names().join(", ")).unwrap_or_default();
         if known.is_empty() {
-            bail!(span, "unknown name '{name}': no column, variable or function is called that")
+            bail!(
+                span,
+                "unknown name '{name}': no column, variable or function is called that"
+            )
         }
-        bail!(span, "unknown column or variable '{name}' (columns: {})", truncate_list(&known))
+        bail!(
+            span,
+            "unknown column or variable '{name}' (columns: {})",
+            truncate_list(&known)
+        )
     }
 
     fn placeholder_expr(&self, name: &str, span: Span, _cx: &ExprCx) -> Result<TExpr> {
         match self.placeholders.get(name) {
             Some(v) => Ok(TExpr::string(v.clone())),
-            None => bail!(span, "template placeholder '{{{{{name}}}}}' has no value: pass --param {name}=VALUE"),
+            None => bail!(
+                span,
+                "template placeholder '{{{{{name}}}}}' has no value: pass --param {name}=VALUE"
+            ),
         }
     }
 
@@ -147,7 +197,13 @@ impl Planner<'_> {
         out
     }
 
-    fn member(&self, base: &ast::Expr, field: &ast::Ident, span: Span, cx: &ExprCx) -> Result<TExpr> {
+    fn member(
+        &self,
+        base: &ast::Expr,
+        field: &ast::Ident,
+        span: Span,
+        cx: &ExprCx,
+    ) -> Result<TExpr> {
         if let ExprKind::JoinSide(side) = base.kind {
             let Some((l, r)) = cx.join else {
                 bail!(span, "$left/$right can only be used in join conditions")
@@ -155,8 +211,16 @@ impl Planner<'_> {
             let rel = if side == ast::JoinSide::Left { l } else { r };
             return match rel.column(&field.name) {
                 Some(c) => Ok(c),
-                None => bail!(field.span, "the {} side of the join has no column '{}'",
-                    if side == ast::JoinSide::Left { "left" } else { "right" }, field.name),
+                None => bail!(
+                    field.span,
+                    "the {} side of the join has no column '{}'",
+                    if side == ast::JoinSide::Left {
+                        "left"
+                    } else {
+                        "right"
+                    },
+                    field.name
+                ),
             };
         }
         let (root, path) = flatten_path(base, field)?;
@@ -164,7 +228,11 @@ impl Planner<'_> {
         let b = match b.ty {
             KqlType::Dynamic => b,
             KqlType::String => call_dynamic_parse(b),
-            other => bail!(span, "member access '.{}' needs a dynamic value, got {other}", field.name),
+            other => bail!(
+                span,
+                "member access '.{}' needs a dynamic value, got {other}",
+                field.name
+            ),
         };
         Ok(functions::dynamic::dynamic_path(b, path))
     }
@@ -178,10 +246,16 @@ impl Planner<'_> {
         };
         let i = self.expr(idx, cx)?;
         if let Some(s) = i.as_str_literal() {
-            return Ok(functions::dynamic::dynamic_path(b, vec![value::dynamic::PathElem::Key(s.to_string())]));
+            return Ok(functions::dynamic::dynamic_path(
+                b,
+                vec![value::dynamic::PathElem::Key(s.to_string())],
+            ));
         }
         if let Some(n) = i.as_i64_literal() {
-            return Ok(functions::dynamic::dynamic_path(b, vec![value::dynamic::PathElem::Index(n)]));
+            return Ok(functions::dynamic::dynamic_path(
+                b,
+                vec![value::dynamic::PathElem::Index(n)],
+            ));
         }
         Ok(functions::dynamic::dynamic_index(b, i))
     }
@@ -197,7 +271,11 @@ impl Planner<'_> {
         match op {
             UnaryOp::Plus => Ok(v),
             UnaryOp::Neg => match v.ty {
-                KqlType::Int | KqlType::Long | KqlType::Real | KqlType::Decimal | KqlType::TimeSpan => {
+                KqlType::Int
+                | KqlType::Long
+                | KqlType::Real
+                | KqlType::Decimal
+                | KqlType::TimeSpan => {
                     if let Some(ScalarValue::Int64(Some(x))) = v.as_literal() {
                         return Ok(TExpr::new(lit(x.wrapping_neg()), v.ty));
                     }
@@ -212,17 +290,31 @@ impl Planner<'_> {
                 }
                 other => bail!(span, "cannot negate a value of type {other}"),
             },
-            UnaryOp::Not => Ok(TExpr::new(Expr::Not(Box::new(to_bool(v, span)?.expr)), KqlType::Bool)),
+            UnaryOp::Not => Ok(TExpr::new(
+                Expr::Not(Box::new(to_bool(v, span)?.expr)),
+                KqlType::Bool,
+            )),
         }
     }
 
-    fn binary(&self, op: BinaryOp, l: &ast::Expr, r: &ast::Expr, span: Span, cx: &ExprCx) -> Result<TExpr> {
+    fn binary(
+        &self,
+        op: BinaryOp,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+        cx: &ExprCx,
+    ) -> Result<TExpr> {
         let a = self.expr(l, cx)?;
         let b = self.expr(r, cx)?;
         match op {
             BinaryOp::And | BinaryOp::Or => {
                 let (a, b) = (to_bool(a, l.span)?, to_bool(b, r.span)?);
-                let e = if op == BinaryOp::And { a.expr.and(b.expr) } else { a.expr.or(b.expr) };
+                let e = if op == BinaryOp::And {
+                    a.expr.and(b.expr)
+                } else {
+                    a.expr.or(b.expr)
+                };
                 Ok(TExpr::new(e, KqlType::Bool))
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
@@ -235,7 +327,11 @@ impl Planner<'_> {
             BinaryOp::Gt => compare(Operator::Gt, a, b, span),
             BinaryOp::GtEq => compare(Operator::GtEq, a, b, span),
             BinaryOp::EqCi | BinaryOp::NotEqCi => functions::string_ops::string_op(
-                StrOp { kind: StrOpKind::Equals, case_sensitive: false, negated: op == BinaryOp::NotEqCi },
+                StrOp {
+                    kind: StrOpKind::Equals,
+                    case_sensitive: false,
+                    negated: op == BinaryOp::NotEqCi,
+                },
                 a,
                 b,
                 span,
@@ -244,7 +340,14 @@ impl Planner<'_> {
         }
     }
 
-    fn in_expr(&self, x: &ast::Expr, op: InOp, list: &InList, span: Span, cx: &ExprCx) -> Result<TExpr> {
+    fn in_expr(
+        &self,
+        x: &ast::Expr,
+        op: InOp,
+        list: &InList,
+        span: Span,
+        cx: &ExprCx,
+    ) -> Result<TExpr> {
         let left = self.expr(x, cx)?;
         let items: Vec<TExpr> = match list {
             InList::Exprs(items) => {
@@ -257,7 +360,10 @@ impl Planner<'_> {
                     let rel = self.tabular_name(n, single.span, cx.env)?;
                     return self.in_subquery(left, op, rel, span);
                 }
-                items.iter().map(|i| self.expr(i, cx)).collect::<Result<_>>()?
+                items
+                    .iter()
+                    .map(|i| self.expr(i, cx))
+                    .collect::<Result<_>>()?
             }
             InList::Tabular(t) => {
                 let rel = self.tabular(t, cx.env)?;
@@ -287,14 +393,36 @@ impl Planner<'_> {
                 let (l, r) = unify_for_compare(left, TExpr::new(col_ref(&first), ty), span)?;
                 let sub = rel.builder().project(vec![r.expr.alias("__in")])?.build()?;
                 let e = datafusion::logical_expr::expr_fn::in_subquery(l.expr, Arc::new(sub));
-                Ok(TExpr::new(if op == InOp::NotIn { Expr::Not(Box::new(e)) } else { e }, KqlType::Bool))
+                Ok(TExpr::new(
+                    if op == InOp::NotIn {
+                        Expr::Not(Box::new(e))
+                    } else {
+                        e
+                    },
+                    KqlType::Bool,
+                ))
             }
             InOp::InCi | InOp::NotInCi => {
-                let l = TExpr::new(datafusion::functions::expr_fn::lower(to_string(left).expr), KqlType::String);
-                let r = TExpr::new(datafusion::functions::expr_fn::lower(to_string(TExpr::new(col_ref(&first), ty)).expr), KqlType::String);
+                let l = TExpr::new(
+                    datafusion::functions::expr_fn::lower(to_string(left).expr),
+                    KqlType::String,
+                );
+                let r = TExpr::new(
+                    datafusion::functions::expr_fn::lower(
+                        to_string(TExpr::new(col_ref(&first), ty)).expr,
+                    ),
+                    KqlType::String,
+                );
                 let sub = rel.builder().project(vec![r.expr.alias("__in")])?.build()?;
                 let e = datafusion::logical_expr::expr_fn::in_subquery(l.expr, Arc::new(sub));
-                Ok(TExpr::new(if op == InOp::NotInCi { Expr::Not(Box::new(e)) } else { e }, KqlType::Bool))
+                Ok(TExpr::new(
+                    if op == InOp::NotInCi {
+                        Expr::Not(Box::new(e))
+                    } else {
+                        e
+                    },
+                    KqlType::Bool,
+                ))
             }
             InOp::HasAny | InOp::HasAll => {
                 // The list is data: gather it into a dynamic array first.
@@ -308,7 +436,10 @@ impl Planner<'_> {
     fn collect_list_scalar(&self, rel: Rel, span: Span) -> Result<TExpr> {
         let (first, ty) = rel.cols[0].clone();
         let agg = functions::aggregate::make_list_expr(TExpr::new(col_ref(&first), ty));
-        let plan = rel.builder().aggregate(Vec::<Expr>::new(), vec![agg.alias("__l")])?.build()?;
+        let plan = rel
+            .builder()
+            .aggregate(Vec::<Expr>::new(), vec![agg.alias("__l")])?
+            .build()?;
         let r = Rel::new(plan, vec![("__l".into(), KqlType::Dynamic)]);
         self.scalar_subquery(r, span)
     }
@@ -317,7 +448,10 @@ impl Planner<'_> {
         // User-defined functions shadow builtins.
         if let Some(Binding::Function(def, fenv)) = cx.env.lookup(name) {
             let (def, fenv) = (def.clone(), fenv.clone());
-            let targs = args.iter().map(|a| self.expr(a, cx)).collect::<Result<Vec<_>>>()?;
+            let targs = args
+                .iter()
+                .map(|a| self.expr(a, cx))
+                .collect::<Result<Vec<_>>>()?;
             return self.call_user_scalar(&def, &fenv, targs, span, cx);
         }
         if let Some(agg) = cx.agg
@@ -326,31 +460,46 @@ impl Planner<'_> {
             return self.plan_aggregate(name, args, span, cx, agg);
         }
         if functions::aggregate::is_aggregate(name) && cx.agg.is_none() {
-            bail!(span, "aggregate function '{name}' can only be used in summarize (or make-series)")
+            bail!(
+                span,
+                "aggregate function '{name}' can only be used in summarize (or make-series)"
+            )
         }
         if functions::window::is_window(name) {
             return self.plan_window(name, args, span, cx);
         }
         match name {
             "toscalar" => {
-                let [arg] = args else { bail!(span, "toscalar() expects one argument") };
+                let [arg] = args else {
+                    bail!(span, "toscalar() expects one argument")
+                };
                 let rel = match &arg.kind {
                     ExprKind::Tabular(t) => self.tabular(t, cx.env)?,
-                    ExprKind::Name(n) if self.is_tabular_name(n, cx.env) => self.tabular_name(n, arg.span, cx.env)?,
+                    ExprKind::Name(n) if self.is_tabular_name(n, cx.env) => {
+                        self.tabular_name(n, arg.span, cx.env)?
+                    }
                     _ => {
-                        let t = ast::TabularExpr { source: ast::Source::Expr(arg.clone()), ops: vec![], span: arg.span };
+                        let t = ast::TabularExpr {
+                            source: ast::Source::Expr(arg.clone()),
+                            ops: vec![],
+                            span: arg.span,
+                        };
                         self.tabular(&t, cx.env)?
                     }
                 };
                 return self.scalar_subquery(rel, span);
             }
             "pack_all" | "bag_pack_all" => {
-                let Some(rel) = cx.rel else { bail!(span, "pack_all() needs input columns") };
+                let Some(rel) = cx.rel else {
+                    bail!(span, "pack_all() needs input columns")
+                };
                 let cols = rel.items();
                 return Ok(functions::dynamic::pack_all(cols));
             }
             "column_ifexists" => {
-                let [n, dflt] = args else { bail!(span, "column_ifexists() expects 2 arguments") };
+                let [n, dflt] = args else {
+                    bail!(span, "column_ifexists() expects 2 arguments")
+                };
                 let name_t = self.expr(n, cx)?;
                 let Some(cname) = name_t.as_str_literal() else {
                     bail!(n.span, "column_ifexists() needs a constant column name")
@@ -380,10 +529,18 @@ impl Planner<'_> {
             return f(targs, span);
         }
         match functions::registry().lookup(name) {
-            Some(f) => f(Call { name, args: targs, span, ctx: &self.fnctx }),
+            Some(f) => f(Call {
+                name,
+                args: targs,
+                span,
+                ctx: &self.fnctx,
+            }),
             None => {
                 if self.catalog.table(name).is_some() || self.is_tabular_name(name, cx.env) {
-                    bail!(span, "'{name}' is tabular; it cannot be used as a scalar function")
+                    bail!(
+                        span,
+                        "'{name}' is tabular; it cannot be used as a scalar function"
+                    )
                 }
                 bail!(span, "unknown function '{name}'")
             }
@@ -399,7 +556,13 @@ impl Planner<'_> {
         span: Span,
         cx: &ExprCx,
     ) -> Result<TExpr> {
-        let env = self.bind_params(def, fenv, args.into_iter().map(ArgValue::Scalar).collect(), span, cx.env)?;
+        let env = self.bind_params(
+            def,
+            fenv,
+            args.into_iter().map(ArgValue::Scalar).collect(),
+            span,
+            cx.env,
+        )?;
         let mut env = env;
         let Some((last, lets)) = def.body.split_last() else {
             bail!(span, "function body is empty")
@@ -409,7 +572,13 @@ impl Planner<'_> {
         }
         match last {
             ast::Statement::Expr(e) => {
-                let inner = ExprCx { rel: cx.rel, env: &env, agg: cx.agg, window: cx.window, join: cx.join };
+                let inner = ExprCx {
+                    rel: cx.rel,
+                    env: &env,
+                    agg: cx.agg,
+                    window: cx.window,
+                    join: cx.join,
+                };
                 self.expr(e, &inner)
             }
             ast::Statement::Query(t) => {
@@ -417,7 +586,13 @@ impl Planner<'_> {
                 if t.ops.is_empty()
                     && let ast::Source::Expr(e) = &t.source
                 {
-                    let inner = ExprCx { rel: cx.rel, env: &env, agg: cx.agg, window: cx.window, join: cx.join };
+                    let inner = ExprCx {
+                        rel: cx.rel,
+                        env: &env,
+                        agg: cx.agg,
+                        window: cx.window,
+                        join: cx.join,
+                    };
                     return self.expr(e, &inner);
                 }
                 let rel = self.tabular(t, &env)?;
@@ -444,7 +619,12 @@ impl Planner<'_> {
         caller_env: &Env,
     ) -> Result<Env> {
         if args.len() > def.params.len() {
-            bail!(span, "function expects at most {} argument(s), got {}", def.params.len(), args.len())
+            bail!(
+                span,
+                "function expects at most {} argument(s), got {}",
+                def.params.len(),
+                args.len()
+            )
         }
         let mut env = fenv.clone();
         let mut it = args.into_iter();
@@ -452,11 +632,14 @@ impl Planner<'_> {
             let binding = match it.next() {
                 Some(ArgValue::Scalar(t)) => match &p.ty {
                     ast::ParamType::Scalar(tn) => {
-                        let want = KqlType::from_name(&tn.name)
-                            .ok_or_else(|| EngineError::plan(format!("unknown type '{}'", tn.name), tn.span))?;
+                        let want = KqlType::from_name(&tn.name).ok_or_else(|| {
+                            EngineError::plan(format!("unknown type '{}'", tn.name), tn.span)
+                        })?;
                         Binding::Scalar(if t.ty == want { t } else { convert(t, want) })
                     }
-                    ast::ParamType::Tabular { .. } => bail!(span, "parameter '{}' expects a table", p.name.name),
+                    ast::ParamType::Tabular { .. } => {
+                        bail!(span, "parameter '{}' expects a table", p.name.name)
+                    }
                 },
                 Some(ArgValue::Tabular(r)) => Binding::Tabular(r),
                 None => match &p.default {
@@ -481,7 +664,10 @@ impl Planner<'_> {
 }
 
 /// Splits `a.b.c` into the root expression and the path of keys.
-fn flatten_path<'e>(base: &'e ast::Expr, field: &ast::Ident) -> Result<(&'e ast::Expr, Vec<value::dynamic::PathElem>)> {
+fn flatten_path<'e>(
+    base: &'e ast::Expr,
+    field: &ast::Ident,
+) -> Result<(&'e ast::Expr, Vec<value::dynamic::PathElem>)> {
     let mut path = vec![value::dynamic::PathElem::Key(field.name.clone())];
     let mut cur = base;
     loop {
@@ -509,26 +695,40 @@ fn flatten_path<'e>(base: &'e ast::Expr, field: &ast::Ident) -> Result<(&'e ast:
 }
 
 fn call_dynamic_parse(b: TExpr) -> TExpr {
-    kit::call(&functions::conversion::parse_json_udf(), vec![b], KqlType::Dynamic)
+    kit::call(
+        &functions::conversion::parse_json_udf(),
+        vec![b],
+        KqlType::Dynamic,
+    )
 }
 
 fn truncate_list(s: &str) -> String {
-    if s.len() > 300 { format!("{}…", &s[..s.floor_char_boundary(300)]) } else { s.to_string() }
+    if s.len() > 300 {
+        format!("{}…", &s[..s.floor_char_boundary(300)])
+    } else {
+        s.to_string()
+    }
 }
 
 /// A bool-typed expression from a predicate operand (dynamic and strings convert).
 pub fn to_bool(v: TExpr, span: Span) -> Result<TExpr> {
     match v.ty {
         KqlType::Bool => Ok(v),
-        KqlType::Dynamic | KqlType::String | KqlType::Int | KqlType::Long => Ok(convert(v, KqlType::Bool)),
+        KqlType::Dynamic | KqlType::String | KqlType::Int | KqlType::Long => {
+            Ok(convert(v, KqlType::Bool))
+        }
         other => bail!(span, "a bool is expected here, got {other}"),
     }
 }
 
 /// A `typed(text)` literal: `datetime(2020-01-01)`, `int(null)`, `real(nan)`, `guid(...)`...
 pub fn typed_literal(ty: &str, text: Option<&str>, span: Span) -> Result<TExpr> {
-    let Some(t) = KqlType::from_name(ty) else { bail!(span, "unknown type '{ty}'") };
-    let Some(text) = text else { return Ok(TExpr::null(t)) };
+    let Some(t) = KqlType::from_name(ty) else {
+        bail!(span, "unknown type '{ty}'")
+    };
+    let Some(text) = text else {
+        return Ok(TExpr::null(t));
+    };
     let text = text.trim();
     if text.eq_ignore_ascii_case("null") {
         return Ok(TExpr::null(t));
@@ -571,9 +771,13 @@ pub fn dyn_literal_json(d: &ast::DynValue, span: Span) -> Result<String> {
             ast::DynValue::Null => Value::Null,
             ast::DynValue::Bool(b) => Value::Bool(*b),
             ast::DynValue::Long(v) => Value::from(*v),
-            ast::DynValue::Real(v) => serde_json::Number::from_f64(*v).map(Value::Number).unwrap_or(Value::Null),
+            ast::DynValue::Real(v) => serde_json::Number::from_f64(*v)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
             ast::DynValue::String(s) => Value::String(s.clone()),
-            ast::DynValue::Array(a) => Value::Array(a.iter().map(|x| conv(x, span)).collect::<Result<_>>()?),
+            ast::DynValue::Array(a) => {
+                Value::Array(a.iter().map(|x| conv(x, span)).collect::<Result<_>>()?)
+            }
             ast::DynValue::Object(o) => {
                 let mut m = serde_json::Map::new();
                 for (k, v) in o {
@@ -594,9 +798,9 @@ pub fn dyn_literal_json(d: &ast::DynValue, span: Span) -> Result<String> {
                     }
                     (_, Some(ScalarValue::Int64(Some(x)))) => Value::from(*x),
                     (_, Some(ScalarValue::Int32(Some(x)))) => Value::from(*x),
-                    (_, Some(ScalarValue::Float64(Some(x)))) => {
-                        serde_json::Number::from_f64(*x).map(Value::Number).unwrap_or(Value::Null)
-                    }
+                    (_, Some(ScalarValue::Float64(Some(x)))) => serde_json::Number::from_f64(*x)
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null),
                     (_, Some(ScalarValue::Boolean(Some(b)))) => Value::Bool(*b),
                     (_, Some(ScalarValue::Utf8(Some(s)))) => Value::String(s.clone()),
                     _ => Value::Null,
@@ -634,7 +838,10 @@ pub fn arith(op: BinaryOp, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
         _ => bail!(span, "not an arithmetic operator: {op}"),
     };
     let ty_err = |a: KqlType, b: KqlType| {
-        EngineError::plan(format!("operator '{op}' is not defined for {a} and {b}"), span)
+        EngineError::plan(
+            format!("operator '{op}' is not defined for {a} and {b}"),
+            span,
+        )
     };
     match (a.ty, b.ty) {
         (x, y) if x.is_numeric() && y.is_numeric() => {
@@ -645,15 +852,25 @@ pub fn arith(op: BinaryOp, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
             }
             Ok(TExpr::new(binary_expr(ca.expr, dfop, cb.expr), t))
         }
-        (DateTime, DateTime) if op == BinaryOp::Sub => Ok(TExpr::new(binary_expr(a.expr, dfop, b.expr), TimeSpan)),
+        (DateTime, DateTime) if op == BinaryOp::Sub => {
+            Ok(TExpr::new(binary_expr(a.expr, dfop, b.expr), TimeSpan))
+        }
         (DateTime, TimeSpan) if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
             Ok(TExpr::new(binary_expr(a.expr, dfop, b.expr), DateTime))
         }
-        (TimeSpan, DateTime) if op == BinaryOp::Add => Ok(TExpr::new(binary_expr(a.expr, dfop, b.expr), DateTime)),
+        (TimeSpan, DateTime) if op == BinaryOp::Add => {
+            Ok(TExpr::new(binary_expr(a.expr, dfop, b.expr), DateTime))
+        }
         (TimeSpan, TimeSpan) => match op {
-            BinaryOp::Add | BinaryOp::Sub => Ok(TExpr::new(binary_expr(a.expr, dfop, b.expr), TimeSpan)),
+            BinaryOp::Add | BinaryOp::Sub => {
+                Ok(TExpr::new(binary_expr(a.expr, dfop, b.expr), TimeSpan))
+            }
             BinaryOp::Div => Ok(TExpr::new(
-                binary_expr(cast(a.expr, DataType::Float64), Operator::Divide, cast(b.expr, DataType::Float64)),
+                binary_expr(
+                    cast(a.expr, DataType::Float64),
+                    Operator::Divide,
+                    cast(b.expr, DataType::Float64),
+                ),
                 Real,
             )),
             BinaryOp::Mod => Ok(int_div_mod(op, a, b, TimeSpan)),
@@ -661,11 +878,19 @@ pub fn arith(op: BinaryOp, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
         },
         (TimeSpan, n) | (n, TimeSpan) if n.is_numeric() && matches!(op, BinaryOp::Mul) => {
             let (ts, num) = if a.ty == TimeSpan { (a, b) } else { (b, a) };
-            let prod = binary_expr(cast(ts.expr, DataType::Float64), Operator::Multiply, convert(num, Real).expr);
+            let prod = binary_expr(
+                cast(ts.expr, DataType::Float64),
+                Operator::Multiply,
+                convert(num, Real).expr,
+            );
             Ok(round_ticks(prod, TimeSpan))
         }
         (TimeSpan, n) if n.is_numeric() && op == BinaryOp::Div => {
-            let q = binary_expr(cast(a.expr, DataType::Float64), Operator::Divide, convert(b, Real).expr);
+            let q = binary_expr(
+                cast(a.expr, DataType::Float64),
+                Operator::Divide,
+                convert(b, Real).expr,
+            );
             Ok(round_ticks(q, TimeSpan))
         }
         (x, y) => Err(ty_err(x, y)),
@@ -678,50 +903,76 @@ fn round_ticks(e: Expr, ty: KqlType) -> TExpr {
 }
 
 fn real_to_ticks_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    crate::cached_udf!(kit::udf("kql_real_to_ticks", vec![DataType::Float64], DataType::Int64, |a, _| {
-        let r = datafusion::common::cast::as_float64_array(&a[0])?;
-        let out: Int64Array = r.iter().map(|v| v.filter(|x| x.is_finite()).map(|x| x.trunc() as i64)).collect();
-        Ok(Arc::new(out) as ArrayRef)
-    }))
+    crate::cached_udf!(kit::udf(
+        "kql_real_to_ticks",
+        vec![DataType::Float64],
+        DataType::Int64,
+        |a, _| {
+            let r = datafusion::common::cast::as_float64_array(&a[0])?;
+            let out: Int64Array = r
+                .iter()
+                .map(|v| v.filter(|x| x.is_finite()).map(|x| x.trunc() as i64))
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
 
 /// Integer division truncates toward zero; modulo is Euclidean (never negative), as Kusto
 /// computes them. Division by zero gives null instead of failing the query.
 fn int_div_mod(op: BinaryOp, a: TExpr, b: TExpr, t: KqlType) -> TExpr {
     let (a64, b64) = (cast(a.expr, DataType::Int64), cast(b.expr, DataType::Int64));
-    let f = if op == BinaryOp::Div { idiv_udf() } else { imod_udf() };
+    let f = if op == BinaryOp::Div {
+        idiv_udf()
+    } else {
+        imod_udf()
+    };
     let e = kit::call_exprs(&f, vec![a64, b64], KqlType::Long).expr;
-    if t == KqlType::Int { TExpr::new(cast(e, DataType::Int32), t) } else { TExpr::new(e, t) }
+    if t == KqlType::Int {
+        TExpr::new(cast(e, DataType::Int32), t)
+    } else {
+        TExpr::new(e, t)
+    }
 }
 
 fn idiv_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    crate::cached_udf!(kit::udf("kql_idiv", vec![DataType::Int64, DataType::Int64], DataType::Int64, |a, _| {
-        let (x, y) = (as_int64_array(&a[0])?, as_int64_array(&a[1])?);
-        let out: Int64Array = x
-            .iter()
-            .zip(y.iter())
-            .map(|(p, q)| match (p, q) {
-                (Some(p), Some(q)) if q != 0 => Some(p.wrapping_div(q)),
-                _ => None,
-            })
-            .collect();
-        Ok(Arc::new(out) as ArrayRef)
-    }))
+    crate::cached_udf!(kit::udf(
+        "kql_idiv",
+        vec![DataType::Int64, DataType::Int64],
+        DataType::Int64,
+        |a, _| {
+            let (x, y) = (as_int64_array(&a[0])?, as_int64_array(&a[1])?);
+            let out: Int64Array = x
+                .iter()
+                .zip(y.iter())
+                .map(|(p, q)| match (p, q) {
+                    (Some(p), Some(q)) if q != 0 => Some(p.wrapping_div(q)),
+                    _ => None,
+                })
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
 
 fn imod_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    crate::cached_udf!(kit::udf("kql_imod", vec![DataType::Int64, DataType::Int64], DataType::Int64, |a, _| {
-        let (x, y) = (as_int64_array(&a[0])?, as_int64_array(&a[1])?);
-        let out: Int64Array = x
-            .iter()
-            .zip(y.iter())
-            .map(|(p, q)| match (p, q) {
-                (Some(p), Some(q)) if q != 0 => Some(p.wrapping_rem_euclid(q)),
-                _ => None,
-            })
-            .collect();
-        Ok(Arc::new(out) as ArrayRef)
-    }))
+    crate::cached_udf!(kit::udf(
+        "kql_imod",
+        vec![DataType::Int64, DataType::Int64],
+        DataType::Int64,
+        |a, _| {
+            let (x, y) = (as_int64_array(&a[0])?, as_int64_array(&a[1])?);
+            let out: Int64Array = x
+                .iter()
+                .zip(y.iter())
+                .map(|(p, q)| match (p, q) {
+                    (Some(p), Some(q)) if q != 0 => Some(p.wrapping_rem_euclid(q)),
+                    _ => None,
+                })
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
 
 /// Brings two operands to a common type for comparison, with Kusto's conversions.
@@ -790,7 +1041,8 @@ pub fn unify_branches(a: TExpr, b: TExpr, span: Span) -> Result<(TExpr, TExpr)> 
         return Ok((TExpr::null(b.ty), b));
     }
     if b_null {
-        return Ok((a, TExpr::null(a.ty)));
+        let t = a.ty;
+        return Ok((a, TExpr::null(t)));
     }
     Ok(match (a.ty, b.ty) {
         (x, y) if x.is_numeric() && y.is_numeric() => {

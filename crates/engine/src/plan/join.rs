@@ -5,7 +5,7 @@
 
 use super::Planner;
 use super::env::Env;
-use super::expr::{ExprCx, unify_for_compare};
+use super::expr::unify_for_compare;
 use super::rel::{Rel, col_ref, unique_name};
 use crate::bail;
 use crate::error::Result;
@@ -74,16 +74,31 @@ impl Planner<'_> {
     }
 
     /// Equality key pairs (left column, right column) from the `on` clause.
-    fn join_keys(&self, left: &Rel, right: &Rel, on: &[JoinCondition], env: &Env, span: Span) -> Result<Vec<(String, String)>> {
+    fn join_keys(
+        &self,
+        left: &Rel,
+        right: &Rel,
+        on: &[JoinCondition],
+        env: &Env,
+        span: Span,
+    ) -> Result<Vec<(String, String)>> {
         let mut keys = Vec::new();
         for c in on {
             match c {
                 JoinCondition::Column(id) => {
                     if left.find(&id.name).is_none() {
-                        bail!(id.span, "join key '{}' is not a column of the left side", id.name)
+                        bail!(
+                            id.span,
+                            "join key '{}' is not a column of the left side",
+                            id.name
+                        )
                     }
                     if right.find(&id.name).is_none() {
-                        bail!(id.span, "join key '{}' is not a column of the right side", id.name)
+                        bail!(
+                            id.span,
+                            "join key '{}' is not a column of the right side",
+                            id.name
+                        )
                     }
                     keys.push((id.name.clone(), id.name.clone()));
                 }
@@ -96,7 +111,14 @@ impl Planner<'_> {
         Ok(keys)
     }
 
-    fn collect_eq(&self, e: &ast::Expr, left: &Rel, right: &Rel, env: &Env, keys: &mut Vec<(String, String)>) -> Result<()> {
+    fn collect_eq(
+        &self,
+        e: &ast::Expr,
+        left: &Rel,
+        right: &Rel,
+        env: &Env,
+        keys: &mut Vec<(String, String)>,
+    ) -> Result<()> {
         match &e.kind {
             ExprKind::Paren(inner) => self.collect_eq(inner, left, right, env, keys),
             ExprKind::Binary(BinaryOp::And, a, b) => {
@@ -125,7 +147,10 @@ impl Planner<'_> {
                         keys.push((l, r));
                         Ok(())
                     }
-                    _ => bail!(e.span, "join conditions must compare $left.column == $right.column"),
+                    _ => bail!(
+                        e.span,
+                        "join conditions must compare $left.column == $right.column"
+                    ),
                 }
             }
             ExprKind::Name(n) => {
@@ -136,28 +161,47 @@ impl Planner<'_> {
                     bail!(e.span, "join key '{n}' must be a column on both sides")
                 }
             }
-            _ => bail!(e.span, "only equality conditions are supported in join 'on'"),
+            _ => bail!(
+                e.span,
+                "only equality conditions are supported in join 'on'"
+            ),
         }
     }
 }
 
-fn join_rels(left: Rel, right: Rel, kind: Kind, keys: Vec<(String, String)>, lookup: bool) -> Result<Rel> {
+fn join_rels(
+    left: Rel,
+    right: Rel,
+    kind: Kind,
+    keys: Vec<(String, String)>,
+    lookup: bool,
+) -> Result<Rel> {
     // Internal names for the right side.
     let rnames: Vec<String> = (0..right.cols.len()).map(|i| format!("__r{i}")).collect();
-    let r_items: Vec<(String, TExpr)> =
-        right.items().into_iter().zip(&rnames).map(|((_, e), n)| (n.clone(), e)).collect();
+    let r_items: Vec<(String, TExpr)> = right
+        .items()
+        .into_iter()
+        .zip(&rnames)
+        .map(|((_, e), n)| (n.clone(), e))
+        .collect();
     let right_r = right.project(r_items)?;
     let mut lkeys = Vec::new();
     let mut rkeys = Vec::new();
     for (l, r) in &keys {
-        let (Some(li), Some(ri)) = (left.find(l), right.find(r)) else { continue };
+        let (Some(li), Some(ri)) = (left.find(l), right.find(r)) else {
+            continue;
+        };
         let lt = TExpr::new(col_ref(l), left.cols[li].1);
         let rt = TExpr::new(col_ref(&rnames[ri]), right.cols[ri].1);
         let (lt, rt) = unify_for_compare(lt, rt, Span::default())?;
         lkeys.push(lt.expr);
         rkeys.push(rt.expr);
     }
-    let left_in = if kind == Kind::InnerUnique { dedup_on(&left, &lkeys)? } else { left.clone() };
+    let left_in = if kind == Kind::InnerUnique {
+        dedup_on(&left, &lkeys)?
+    } else {
+        left.clone()
+    };
     let jt = match kind {
         Kind::InnerUnique | Kind::Inner => JoinType::Inner,
         Kind::LeftOuter => JoinType::Left,
@@ -199,7 +243,10 @@ fn join_rels(left: Rel, right: Rel, kind: Kind, keys: Vec<(String, String)>, loo
             for (n, t) in &left.cols {
                 cols.push((n.clone(), *t));
                 taken.push(n.clone());
-                items.push((n.clone(), TExpr::new(not_null(col_ref(n), *t, outer_left), *t)));
+                items.push((
+                    n.clone(),
+                    TExpr::new(not_null(col_ref(n), *t, outer_left), *t),
+                ));
             }
             for ((n, t), r) in right.cols.iter().zip(&rnames) {
                 cols.push((r.clone(), *t));
@@ -215,15 +262,28 @@ fn join_rels(left: Rel, right: Rel, kind: Kind, keys: Vec<(String, String)>, loo
     let _ = cols;
     let joined = Rel::new(plan, vec![]);
     // The projection only needs the plan; column bookkeeping comes from `items`.
-    let exprs: Vec<Expr> = items.iter().map(|(n, e)| e.expr.clone().alias(n.as_str())).collect();
+    let exprs: Vec<Expr> = items
+        .iter()
+        .map(|(n, e)| e.expr.clone().alias(n.as_str()))
+        .collect();
     let plan = joined.builder().project(exprs)?.build()?;
-    Ok(Rel::new(plan, items.into_iter().map(|(n, e)| (n, e.ty)).collect()))
+    Ok(Rel::new(
+        plan,
+        items.into_iter().map(|(n, e)| (n, e.ty)).collect(),
+    ))
 }
 
 /// Keeps one row per distinct key (Kusto's `innerunique` deduplicates the left side).
 fn dedup_on(rel: &Rel, keys: &[Expr]) -> Result<Rel> {
-    let rn = row_number().partition_by(keys.to_vec()).build()?.alias("__rn");
-    let plan = rel.builder().window(vec![rn])?.filter(col_ref("__rn").eq(lit(1u64)))?.build()?;
+    let rn = row_number()
+        .partition_by(keys.to_vec())
+        .build()?
+        .alias("__rn");
+    let plan = rel
+        .builder()
+        .window(vec![rn])?
+        .filter(col_ref("__rn").eq(lit(1u64)))?
+        .build()?;
     let mut cols = rel.cols.clone();
     cols.push(("__rn".into(), KqlType::Long));
     let w = Rel::new(plan, cols);

@@ -19,12 +19,12 @@ pub mod summarize;
 pub mod union;
 pub mod windows;
 
+use crate::bail;
 use crate::catalog::Catalog;
 use crate::error::{EngineError, Result};
 use crate::functions::FnContext;
 use crate::texpr::TExpr;
 use crate::types::KqlType;
-use crate::bail;
 use datafusion::execution::context::SessionContext;
 use env::{Binding, Env};
 use expr::{ArgValue, ExprCx};
@@ -69,7 +69,11 @@ impl<'a> Planner<'a> {
                 Statement::Query(t) => result = Some((t.clone(), env.clone())),
                 Statement::Expr(e) => {
                     // A final bare name or call that denotes a table.
-                    let t = TabularExpr { source: Source::Expr(e.clone()), ops: vec![], span: e.span };
+                    let t = TabularExpr {
+                        source: Source::Expr(e.clone()),
+                        ops: vec![],
+                        span: e.span,
+                    };
                     result = Some((t, env.clone()));
                 }
                 other => env = self.statement_binding(other, &env)?,
@@ -77,7 +81,9 @@ impl<'a> Planner<'a> {
         }
         match result {
             Some((t, env)) => self.tabular(&t, &env),
-            None => Err(EngineError::plan_nospan("the query has no tabular expression to return")),
+            None => Err(EngineError::plan_nospan(
+                "the query has no tabular expression to return",
+            )),
         }
     }
 
@@ -86,7 +92,9 @@ impl<'a> Planner<'a> {
             let ast::ParamType::Scalar(tn) = &p.ty else {
                 bail!(p.name.span, "tabular query parameters are not supported")
             };
-            let Some(ty) = KqlType::from_name(&tn.name) else { bail!(tn.span, "unknown type '{}'", tn.name) };
+            let Some(ty) = KqlType::from_name(&tn.name) else {
+                bail!(tn.span, "unknown type '{}'", tn.name)
+            };
             let v = if let Some(raw) = self.raw_params.get(&p.name.name) {
                 let s = TExpr::string(raw.clone());
                 crate::functions::conversion::convert(s, ty)
@@ -95,7 +103,12 @@ impl<'a> Planner<'a> {
                 let v = self.expr(d, &ExprCx::new(None, &env))?;
                 crate::functions::conversion::convert(v, ty)
             } else {
-                bail!(p.name.span, "query parameter '{}' has no value: pass --param {}=VALUE", p.name.name, p.name.name)
+                bail!(
+                    p.name.span,
+                    "query parameter '{}' has no value: pass --param {}=VALUE",
+                    p.name.name,
+                    p.name.name
+                )
             };
             self.params.insert(p.name.name.clone(), v);
         }
@@ -121,11 +134,19 @@ impl<'a> Planner<'a> {
     fn let_expr_binding(&self, e: &ast::Expr, env: &Env) -> Result<Binding> {
         match &e.kind {
             ExprKind::Name(n) if self.is_tabular_name(n, env) => {
-                let t = TabularExpr { source: Source::Expr(e.clone()), ops: vec![], span: e.span };
+                let t = TabularExpr {
+                    source: Source::Expr(e.clone()),
+                    ops: vec![],
+                    span: e.span,
+                };
                 Ok(Binding::LazyTabular(Rc::new(t), env.clone()))
             }
             ExprKind::Call { name, .. } if self.call_is_tabular(&name.name, env) => {
-                let t = TabularExpr { source: Source::Expr(e.clone()), ops: vec![], span: e.span };
+                let t = TabularExpr {
+                    source: Source::Expr(e.clone()),
+                    ops: vec![],
+                    span: e.span,
+                };
                 Ok(Binding::LazyTabular(Rc::new(t), env.clone()))
             }
             ExprKind::Tabular(t) => Ok(Binding::LazyTabular(Rc::new((**t).clone()), env.clone())),
@@ -188,14 +209,20 @@ impl<'a> Planner<'a> {
         caller_env: &Env,
     ) -> Result<Rel> {
         let mut env = self.bind_params(def, fenv, args, span, caller_env)?;
-        let Some((last, lets)) = def.body.split_last() else { bail!(span, "function body is empty") };
+        let Some((last, lets)) = def.body.split_last() else {
+            bail!(span, "function body is empty")
+        };
         for st in lets {
             env = self.statement_binding(st, &env)?;
         }
         match last {
             Statement::Query(t) => self.tabular(t, &env),
             Statement::Expr(e) => {
-                let t = TabularExpr { source: Source::Expr(e.clone()), ops: vec![], span: e.span };
+                let t = TabularExpr {
+                    source: Source::Expr(e.clone()),
+                    ops: vec![],
+                    span: e.span,
+                };
                 self.tabular(&t, &env)
             }
             _ => bail!(span, "function body must end with a tabular expression"),
@@ -222,12 +249,26 @@ impl<'a> Planner<'a> {
     fn source(&self, s: &Source, env: &Env) -> Result<Rel> {
         match s {
             Source::Expr(e) => self.source_expr(e, env),
-            Source::Datatable { columns, values, span } => self.datatable(columns, values, *span, env),
+            Source::Datatable {
+                columns,
+                values,
+                span,
+            } => self.datatable(columns, values, *span, env),
             Source::Print { columns, .. } => self.print(columns, env),
-            Source::Range { name, from, to, step, span } => self.range(name, from, to, step, *span, env),
+            Source::Range {
+                name,
+                from,
+                to,
+                step,
+                span,
+            } => self.range(name, from, to, step, *span, env),
             Source::Union(u) => self.union(None, u, env),
             Source::Search(s) => self.search(None, s, env),
-            Source::Evaluate(ev) => bail!(ev.plugin.span, "evaluate '{}' needs an input table", ev.plugin.name),
+            Source::Evaluate(ev) => bail!(
+                ev.plugin.span,
+                "evaluate '{}' needs an input table",
+                ev.plugin.name
+            ),
             Source::Paren(t) => self.tabular(t, env),
             Source::Placeholder { name, span } => match self.placeholders.get(name) {
                 Some(v) => {
@@ -236,7 +277,10 @@ impl<'a> Planner<'a> {
                     sub.placeholders = self.placeholders.clone();
                     sub.plan_query(&q)
                 }
-                None => bail!(*span, "template placeholder '{{{{{name}}}}}' has no value: pass --param {name}=..."),
+                None => bail!(
+                    *span,
+                    "template placeholder '{{{{{name}}}}}' has no value: pass --param {name}=..."
+                ),
             },
         }
     }
@@ -247,7 +291,10 @@ impl<'a> Planner<'a> {
             ExprKind::Paren(inner) => self.source_expr(inner, env),
             ExprKind::Tabular(t) => self.tabular(t, env),
             ExprKind::Placeholder(name) => {
-                let src = Source::Placeholder { name: name.clone(), span: e.span };
+                let src = Source::Placeholder {
+                    name: name.clone(),
+                    span: e.span,
+                };
                 self.source(&src, env)
             }
             ExprKind::Call { name, args } => self.tabular_call(&name.name, args, e.span, env),
@@ -265,8 +312,13 @@ impl<'a> Planner<'a> {
             let (def, fenv) = (def.clone(), fenv.clone());
             let mut vals = Vec::with_capacity(args.len());
             for (i, a) in args.iter().enumerate() {
-                let wants_table = matches!(def.params.get(i).map(|p| &p.ty), Some(ast::ParamType::Tabular { .. }));
-                vals.push(if wants_table { ArgValue::Tabular(self.arg_as_table(a, env)?) } else {
+                let wants_table = matches!(
+                    def.params.get(i).map(|p| &p.ty),
+                    Some(ast::ParamType::Tabular { .. })
+                );
+                vals.push(if wants_table {
+                    ArgValue::Tabular(self.arg_as_table(a, env)?)
+                } else {
                     ArgValue::Scalar(self.expr(a, &ExprCx::new(None, env))?)
                 });
             }
@@ -274,23 +326,36 @@ impl<'a> Planner<'a> {
         }
         match name {
             "materialize" | "view" => {
-                let [a] = args else { bail!(span, "{name}() expects one argument") };
+                let [a] = args else {
+                    bail!(span, "{name}() expects one argument")
+                };
                 self.arg_as_table(a, env)
             }
             "table" => {
-                let [a] = args else { bail!(span, "table() expects one argument") };
+                let [a] = args else {
+                    bail!(span, "table() expects one argument")
+                };
                 let v = self.expr(a, &ExprCx::new(None, env))?;
-                let Some(n) = v.as_str_literal() else { bail!(a.span, "table() needs a constant table name") };
+                let Some(n) = v.as_str_literal() else {
+                    bail!(a.span, "table() needs a constant table name")
+                };
                 self.tabular_name(n, a.span, env)
             }
             "_GetWatchlist" => {
-                let [a] = args else { bail!(span, "_GetWatchlist() expects one argument") };
+                let [a] = args else {
+                    bail!(span, "_GetWatchlist() expects one argument")
+                };
                 let v = self.expr(a, &ExprCx::new(None, env))?;
-                let Some(n) = v.as_str_literal() else { bail!(a.span, "_GetWatchlist() needs a constant name") };
+                let Some(n) = v.as_str_literal() else {
+                    bail!(a.span, "_GetWatchlist() needs a constant name")
+                };
                 let table = format!("_Watchlist_{n}");
                 match self.catalog.table(&table) {
                     Some(p) => scan::scan_table(&table, p),
-                    None => bail!(a.span, "watchlist '{n}' does not exist: add it with `peregrine watchlist add {n} FILE --key COLUMN`"),
+                    None => bail!(
+                        a.span,
+                        "watchlist '{n}' does not exist: add it with `peregrine watchlist add {n} FILE --key COLUMN`"
+                    ),
                 }
             }
             _ => bail!(span, "unknown tabular function '{name}'"),
@@ -307,7 +372,10 @@ impl<'a> Planner<'a> {
 
 fn function_is_tabular(def: &ast::FunctionDef) -> bool {
     match def.body.last() {
-        Some(Statement::Query(t)) => !(t.ops.is_empty() && matches!(&t.source, Source::Expr(e) if !matches!(e.kind, ExprKind::Name(_) | ExprKind::Tabular(_)))),
+        Some(Statement::Query(t)) => {
+            !(t.ops.is_empty()
+                && matches!(&t.source, Source::Expr(e) if !matches!(e.kind, ExprKind::Name(_) | ExprKind::Tabular(_))))
+        }
         _ => false,
     }
 }
@@ -315,7 +383,9 @@ fn function_is_tabular(def: &ast::FunctionDef) -> bool {
 fn table_hint(name: &str) -> String {
     match name {
         "BehaviorAnalytics" | "UserPeerAnalytics" => {
-            format!(": this query needs {name}, which the store does not have — run `peregrine ueba`")
+            format!(
+                ": this query needs {name}, which the store does not have — run `peregrine ueba`"
+            )
         }
         _ => String::new(),
     }

@@ -7,7 +7,7 @@ use super::expr::{ExprCx, to_bool};
 use super::rel::{Rel, col_ref, unique_name};
 use super::windows::WindowCollector;
 use crate::bail;
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::texpr::TExpr;
 use crate::types::KqlType;
 use datafusion::arrow::array::{ArrayRef, Int32Array, StringArray};
@@ -30,21 +30,35 @@ impl Planner<'_> {
             OperatorKind::Extend(items) => self.extend(rel, items, env),
             OperatorKind::Summarize { aggs, by, .. } => self.summarize(rel, aggs, by, env, span),
             OperatorKind::Count { name } => {
-                let n = name.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| "Count".into());
-                let plan = rel.builder().aggregate(Vec::<Expr>::new(), vec![count(lit(1)).alias(n.as_str())])?.build()?;
+                let n = name
+                    .as_ref()
+                    .map(|i| i.name.clone())
+                    .unwrap_or_else(|| "Count".into());
+                let plan = rel
+                    .builder()
+                    .aggregate(Vec::<Expr>::new(), vec![count(lit(1)).alias(n.as_str())])?
+                    .build()?;
                 Ok(Rel::new(plan, vec![(n, KqlType::Long)]))
             }
             OperatorKind::Distinct(items) => self.distinct(rel, items, env),
             OperatorKind::Take(n) => {
                 let n = self.const_count(n, env)?;
                 let plan = rel.builder().limit(0, Some(n))?.build()?;
-                Ok(Rel { plan, cols: rel.cols, order: rel.order })
+                Ok(Rel {
+                    plan,
+                    cols: rel.cols,
+                    order: rel.order,
+                })
             }
             OperatorKind::Top { count, by } => {
                 let n = self.const_count(count, env)?;
                 let sorted = self.sort(rel, std::slice::from_ref(by), env)?;
                 let plan = sorted.builder().limit(0, Some(n))?.build()?;
-                Ok(Rel { plan, cols: sorted.cols, order: sorted.order })
+                Ok(Rel {
+                    plan,
+                    cols: sorted.cols,
+                    order: sorted.order,
+                })
             }
             OperatorKind::Sort(keys) => self.sort(rel, keys, env),
             OperatorKind::Serialize(items) => {
@@ -52,7 +66,11 @@ impl Planner<'_> {
                 if r.order.is_none() {
                     r = super::windows::serialize(r)?;
                 }
-                if items.is_empty() { Ok(r) } else { self.extend(r, items, env) }
+                if items.is_empty() {
+                    Ok(r)
+                } else {
+                    self.extend(r, items, env)
+                }
             }
             OperatorKind::Join(j) => self.join(rel, j, env, span),
             OperatorKind::Lookup(l) => self.lookup(rel, l, env, span),
@@ -71,12 +89,20 @@ impl Planner<'_> {
             OperatorKind::Sample(n) => {
                 let n = self.const_count(n, env)?;
                 let rnd = datafusion::functions::expr_fn::random();
-                let plan = rel.builder().sort(vec![rnd.sort(true, false)])?.limit(0, Some(n))?.build()?;
+                let plan = rel
+                    .builder()
+                    .sort(vec![rnd.sort(true, false)])?
+                    .limit(0, Some(n))?
+                    .build()?;
                 Ok(Rel::new(plan, rel.cols))
             }
             OperatorKind::SampleDistinct { count, column } => {
                 let n = self.const_count(count, env)?;
-                let item = NamedExpr { names: vec![], expr: column.clone(), span };
+                let item = NamedExpr {
+                    names: vec![],
+                    expr: column.clone(),
+                    span,
+                };
                 let d = self.distinct(rel, &[ast::DistinctItem::Expr(item)], env)?;
                 let plan = d.builder().limit(0, Some(n))?.build()?;
                 Ok(Rel::new(plan, d.cols))
@@ -85,15 +111,25 @@ impl Planner<'_> {
             OperatorKind::Evaluate(ev) => self.evaluate(rel, ev, env, span),
             OperatorKind::MakeSeries(ms) => self.make_series(rel, ms, env, span),
             OperatorKind::TopNested(levels) => self.top_nested(rel, levels, env, span),
-            OperatorKind::TopHitters { count, of, by } => self.top_hitters(rel, count, of, by.as_ref(), env, span),
+            OperatorKind::TopHitters { count, of, by } => {
+                self.top_hitters(rel, count, of, by.as_ref(), env, span)
+            }
             OperatorKind::Scan(_) => bail!(span, "the scan operator is not supported yet"),
-            OperatorKind::Unsupported { name } => bail!(span, "the '{name}' operator is not supported"),
+            OperatorKind::Unsupported { name } => {
+                bail!(span, "the '{name}' operator is not supported")
+            }
         }
     }
 
     fn where_(&self, rel: Rel, pred: &ast::Expr, env: &Env) -> Result<Rel> {
         let window = RefCell::new(WindowCollector::default());
-        let cx = ExprCx { rel: Some(&rel), env, agg: None, window: Some(&window), join: None };
+        let cx = ExprCx {
+            rel: Some(&rel),
+            env,
+            agg: None,
+            window: Some(&window),
+            join: None,
+        };
         let p = to_bool(self.expr(pred, &cx)?, pred.span)?;
         let w = window.into_inner();
         if w.is_empty() {
@@ -116,7 +152,13 @@ impl Planner<'_> {
 
     fn project(&self, rel: Rel, items: &[NamedExpr], env: &Env) -> Result<Rel> {
         let window = RefCell::new(WindowCollector::default());
-        let cx = ExprCx { rel: Some(&rel), env, agg: None, window: Some(&window), join: None };
+        let cx = ExprCx {
+            rel: Some(&rel),
+            env,
+            agg: None,
+            window: Some(&window),
+            join: None,
+        };
         let mut out: Vec<(String, TExpr)> = Vec::new();
         let mut unnamed = 0;
         for ne in items {
@@ -154,7 +196,10 @@ impl Planner<'_> {
         span: Span,
     ) -> Result<Vec<(String, TExpr)>> {
         if ne.names.len() > 1 {
-            bail!(span, "assigning several names is only supported for functions returning several columns")
+            bail!(
+                span,
+                "assigning several names is only supported for functions returning several columns"
+            )
         }
         let name = match ne.names.first() {
             Some(n) => n.name.clone(),
@@ -185,7 +230,13 @@ impl Planner<'_> {
         for ne in items {
             let window = RefCell::new(WindowCollector::default());
             let v = {
-                let cx = ExprCx { rel: Some(&cur), env, agg: None, window: Some(&window), join: None };
+                let cx = ExprCx {
+                    rel: Some(&cur),
+                    env,
+                    agg: None,
+                    window: Some(&window),
+                    join: None,
+                };
                 self.expr(&ne.expr, &cx)?
             };
             let name = match ne.names.first() {
@@ -202,7 +253,11 @@ impl Planner<'_> {
                 },
             };
             let w = window.into_inner();
-            let base = if w.is_empty() { cur.clone() } else { w.apply(&cur)? };
+            let base = if w.is_empty() {
+                cur.clone()
+            } else {
+                w.apply(&cur)?
+            };
             let mut out = cur.items();
             match out.iter().position(|(n, _)| *n == name) {
                 Some(i) => out[i] = (name, v),
@@ -211,7 +266,10 @@ impl Planner<'_> {
             let order = cur.order.clone();
             cur = base.project(out)?;
             if cur.order.is_none() {
-                cur.order = order.filter(|o| o.iter().all(|s| matches!(&s.expr, Expr::Column(c) if cur.find(&c.name).is_some())));
+                cur.order = order.filter(|o| {
+                    o.iter()
+                        .all(|s| matches!(&s.expr, Expr::Column(c) if cur.find(&c.name).is_some()))
+                });
             }
         }
         Ok(cur)
@@ -232,7 +290,10 @@ impl Planner<'_> {
             .collect();
         let projected = self.project(rel, &named, env)?;
         let keys: Vec<Expr> = projected.cols.iter().map(|(n, _)| col_ref(n)).collect();
-        let plan = projected.builder().aggregate(keys, Vec::<Expr>::new())?.build()?;
+        let plan = projected
+            .builder()
+            .aggregate(keys, Vec::<Expr>::new())?
+            .build()?;
         Ok(Rel::new(plan, projected.cols))
     }
 
@@ -250,7 +311,11 @@ impl Planner<'_> {
             sorts.push(SortExpr::new(e, asc, nulls_first));
         }
         let plan = rel.builder().sort(sorts.clone())?.build()?;
-        Ok(Rel { plan, cols: rel.cols, order: Some(sorts) })
+        Ok(Rel {
+            plan,
+            cols: rel.cols,
+            order: Some(sorts),
+        })
     }
 
     fn invoke(&self, rel: Rel, call: &ast::Expr, env: &Env) -> Result<Rel> {
@@ -263,7 +328,9 @@ impl Planner<'_> {
         let (def, fenv) = (def.clone(), fenv.clone());
         let mut vals = vec![super::expr::ArgValue::Tabular(rel)];
         for a in args {
-            vals.push(super::expr::ArgValue::Scalar(self.expr(a, &ExprCx::new(None, env))?));
+            vals.push(super::expr::ArgValue::Scalar(
+                self.expr(a, &ExprCx::new(None, env))?,
+            ));
         }
         self.call_user_tabular(&def, &fenv, vals, call.span, env)
     }
@@ -291,7 +358,9 @@ pub fn derive_name(e: &ast::Expr) -> Option<String> {
                 _ => None,
             }
         }
-        ExprKind::Call { name, args } if matches!(name.name.as_str(), "bin" | "floor" | "bin_at") => {
+        ExprKind::Call { name, args }
+            if matches!(name.name.as_str(), "bin" | "floor" | "bin_at") =>
+        {
             args.first().and_then(derive_name)
         }
         _ => None,
@@ -382,8 +451,12 @@ fn project_reorder(rel: Rel, items: &[(ColumnPattern, Option<ast::SortOrderWord>
             .filter(|(n, _)| wildcard_match(&p.pattern, n) && !out.iter().any(|(x, _)| x == n))
             .collect();
         match order {
-            Some(ast::SortOrderWord::Asc) | Some(ast::SortOrderWord::GranularAsc) => matched.sort_by(|a, b| a.0.cmp(&b.0)),
-            Some(ast::SortOrderWord::Desc) | Some(ast::SortOrderWord::GranularDesc) => matched.sort_by(|a, b| b.0.cmp(&a.0)),
+            Some(ast::SortOrderWord::Asc) | Some(ast::SortOrderWord::GranularAsc) => {
+                matched.sort_by(|a, b| a.0.cmp(&b.0))
+            }
+            Some(ast::SortOrderWord::Desc) | Some(ast::SortOrderWord::GranularDesc) => {
+                matched.sort_by(|a, b| b.0.cmp(&a.0))
+            }
             None => {}
         }
         out.extend(matched);
@@ -399,7 +472,11 @@ fn project_reorder(rel: Rel, items: &[(ColumnPattern, Option<ast::SortOrderWord>
 fn getschema(rel: &Rel) -> Result<Rel> {
     let names: StringArray = rel.cols.iter().map(|(n, _)| Some(n.as_str())).collect();
     let ords: Int32Array = (0..rel.cols.len() as i32).map(Some).collect();
-    let dts: StringArray = rel.cols.iter().map(|(_, t)| Some(dotnet_type(*t))).collect();
+    let dts: StringArray = rel
+        .cols
+        .iter()
+        .map(|(_, t)| Some(dotnet_type(*t)))
+        .collect();
     let kts: StringArray = rel.cols.iter().map(|(_, t)| Some(t.name())).collect();
     super::sources::memory_rel(
         vec![
@@ -408,7 +485,12 @@ fn getschema(rel: &Rel) -> Result<Rel> {
             ("DataType".into(), KqlType::String),
             ("ColumnType".into(), KqlType::String),
         ],
-        vec![Arc::new(names) as ArrayRef, Arc::new(ords), Arc::new(dts), Arc::new(kts)],
+        vec![
+            Arc::new(names) as ArrayRef,
+            Arc::new(ords),
+            Arc::new(dts),
+            Arc::new(kts),
+        ],
     )
 }
 
@@ -433,4 +515,3 @@ pub fn fresh(name: &str, taken: &mut Vec<String>) -> String {
     taken.push(n.clone());
     n
 }
-

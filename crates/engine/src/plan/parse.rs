@@ -11,7 +11,13 @@ impl Planner<'_> {
     pub(crate) fn parse_op(&self, _rel: Rel, _p: &ParseOp, _env: &Env, span: Span) -> Result<Rel> {
         bail!(span, "parse is not supported yet")
     }
-    pub(crate) fn parse_kv(&self, _rel: Rel, _p: &ParseKvOp, _env: &Env, span: Span) -> Result<Rel> {
+    pub(crate) fn parse_kv(
+        &self,
+        _rel: Rel,
+        _p: &ParseKvOp,
+        _env: &Env,
+        span: Span,
+    ) -> Result<Rel> {
         bail!(span, "parse-kv is not supported yet")
     }
 }

@@ -24,7 +24,11 @@ pub fn col_ref(name: &str) -> Expr {
 
 impl Rel {
     pub fn new(plan: LogicalPlan, cols: Vec<(String, KqlType)>) -> Rel {
-        Rel { plan, cols, order: None }
+        Rel {
+            plan,
+            cols,
+            order: None,
+        }
     }
 
     pub fn find(&self, name: &str) -> Option<usize> {
@@ -32,7 +36,8 @@ impl Rel {
     }
 
     pub fn column(&self, name: &str) -> Option<TExpr> {
-        self.find(name).map(|i| TExpr::new(col_ref(name), self.cols[i].1))
+        self.find(name)
+            .map(|i| TExpr::new(col_ref(name), self.cols[i].1))
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -47,7 +52,10 @@ impl Rel {
     /// projection keeps every sort column untouched.
     pub fn project(&self, items: Vec<(String, TExpr)>) -> Result<Rel> {
         check_unique(&items)?;
-        let exprs: Vec<Expr> = items.iter().map(|(n, e)| e.expr.clone().alias(n.as_str())).collect();
+        let exprs: Vec<Expr> = items
+            .iter()
+            .map(|(n, e)| e.expr.clone().alias(n.as_str()))
+            .collect();
         let plan = self.builder().project(exprs)?.build()?;
         let cols = items.into_iter().map(|(n, e)| (n, e.ty)).collect();
         let mut rel = Rel::new(plan, cols);
@@ -65,7 +73,11 @@ impl Rel {
 
     pub fn filter(&self, pred: Expr) -> Result<Rel> {
         let plan = self.builder().filter(pred)?.build()?;
-        Ok(Rel { plan, cols: self.cols.clone(), order: self.order.clone() })
+        Ok(Rel {
+            plan,
+            cols: self.cols.clone(),
+            order: self.order.clone(),
+        })
     }
 }
 

@@ -13,18 +13,32 @@ use std::sync::Arc;
 
 pub fn scan_table(name: &str, provider: Arc<dyn TableProvider>) -> Result<Rel> {
     let schema = provider.schema();
-    let plan = LogicalPlanBuilder::scan(TableReference::bare(name), provider_as_source(provider), None)?.build()?;
+    let plan = LogicalPlanBuilder::scan(
+        TableReference::bare(name),
+        provider_as_source(provider),
+        None,
+    )?
+    .build()?;
     let mut items = Vec::with_capacity(schema.fields().len());
     let mut needs_projection = false;
     for f in schema.fields() {
         let ty = KqlType::of_field(f);
         let c = col_ref(f.name());
-        let (e, changed) = normalize(c, f.data_type(), ty, f.metadata().contains_key(KQL_TYPE_KEY));
+        let (e, changed) = normalize(
+            c,
+            f.data_type(),
+            ty,
+            f.metadata().contains_key(KQL_TYPE_KEY),
+        );
         needs_projection |= changed;
         items.push((f.name().clone(), crate::texpr::TExpr::new(e, ty)));
     }
     let rel = Rel::new(plan, items.iter().map(|(n, t)| (n.clone(), t.ty)).collect());
-    if needs_projection { rel.project(items) } else { Ok(rel) }
+    if needs_projection {
+        rel.project(items)
+    } else {
+        Ok(rel)
+    }
 }
 
 /// The expression reading a stored column as the engine represents `ty`, and whether it differs
@@ -58,9 +72,10 @@ fn normalize(c: Expr, dt: &DataType, ty: KqlType, _tagged: bool) -> (Expr, bool)
             };
             (e, true)
         }
-        (DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _), KqlType::String) => {
-            (not_null_string(cast(c, DataType::Utf8)), true)
-        }
+        (
+            DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _),
+            KqlType::String,
+        ) => (not_null_string(cast(c, DataType::Utf8)), true),
         (DataType::Utf8, KqlType::String) => (not_null_string(c), true),
         (_, KqlType::Dynamic) if *dt != DataType::Utf8 => {
             let s = cast(c, DataType::Utf8);

@@ -25,7 +25,10 @@ pub fn fold_constant(e: &TExpr, span: Span) -> Result<ScalarValue> {
     match simplifier.simplify(e.expr.clone()) {
         Ok(Expr::Literal(v, _)) => Ok(v),
         Ok(_) => bail!(span, "a constant value is expected here"),
-        Err(err) => Err(EngineError::plan(format!("cannot evaluate this constant: {err}"), span)),
+        Err(err) => Err(EngineError::plan(
+            format!("cannot evaluate this constant: {err}"),
+            span,
+        )),
     }
 }
 
@@ -39,7 +42,8 @@ pub fn memory_rel(cols: Vec<(String, KqlType)>, arrays: Vec<ArrayRef>) -> Result
         vec![RecordBatch::try_new(schema.clone(), arrays)?]
     };
     let table = MemTable::try_new(schema, vec![batches])?;
-    let plan = LogicalPlanBuilder::scan("datatable", provider_as_source(Arc::new(table)), None)?.build()?;
+    let plan = LogicalPlanBuilder::scan("datatable", provider_as_source(Arc::new(table)), None)?
+        .build()?;
     Ok(Rel::new(plan, cols))
 }
 
@@ -56,17 +60,31 @@ impl Planner<'_> {
         }
         let mut types = Vec::with_capacity(columns.len());
         for (_, t) in columns {
-            types.push(KqlType::from_name(&t.name).ok_or_else(|| EngineError::plan(format!("unknown type '{}'", t.name), t.span))?);
+            types.push(
+                KqlType::from_name(&t.name).ok_or_else(|| {
+                    EngineError::plan(format!("unknown type '{}'", t.name), t.span)
+                })?,
+            );
         }
         if values.len() % columns.len() != 0 {
-            bail!(span, "datatable has {} values, which is not a multiple of its {} columns", values.len(), columns.len())
+            bail!(
+                span,
+                "datatable has {} values, which is not a multiple of its {} columns",
+                values.len(),
+                columns.len()
+            )
         }
-        let mut cells: Vec<Vec<ScalarValue>> = vec![Vec::with_capacity(values.len() / columns.len()); columns.len()];
+        let mut cells: Vec<Vec<ScalarValue>> =
+            vec![Vec::with_capacity(values.len() / columns.len()); columns.len()];
         let cx = ExprCx::new(None, env);
         for (i, v) in values.iter().enumerate() {
             let c = i % columns.len();
             let te = self.expr(v, &cx)?;
-            let te = if te.ty == types[c] { te } else { convert(te, types[c]) };
+            let te = if te.ty == types[c] {
+                te
+            } else {
+                convert(te, types[c])
+            };
             cells[c].push(fold_constant(&te, v.span)?);
         }
         let mut arrays = Vec::with_capacity(columns.len());
@@ -114,11 +132,17 @@ impl Planner<'_> {
         env: &Env,
     ) -> Result<Rel> {
         let cx = ExprCx::new(None, env);
-        let (f, t, s) = (self.expr(from, &cx)?, self.expr(to, &cx)?, self.expr(step, &cx)?);
+        let (f, t, s) = (
+            self.expr(from, &cx)?,
+            self.expr(to, &cx)?,
+            self.expr(step, &cx)?,
+        );
         let ty = match (f.ty, t.ty) {
             (KqlType::DateTime, _) => KqlType::DateTime,
             (KqlType::TimeSpan, _) => KqlType::TimeSpan,
-            (a, b) if a == KqlType::Real || b == KqlType::Real || s.ty == KqlType::Real => KqlType::Real,
+            (a, b) if a == KqlType::Real || b == KqlType::Real || s.ty == KqlType::Real => {
+                KqlType::Real
+            }
             _ => KqlType::Long,
         };
         const MAX_ROWS: i64 = 100_000_000;
@@ -138,10 +162,16 @@ impl Planner<'_> {
                 bail!(span, "range would produce more than {MAX_ROWS} rows")
             }
             let n = if n < 0.0 { 0 } else { n as i64 + 1 };
-            Arc::new(Float64Array::from_iter_values((0..n).map(|i| a + i as f64 * st)))
+            Arc::new(Float64Array::from_iter_values(
+                (0..n).map(|i| a + i as f64 * st),
+            ))
         } else {
             let get = |e: TExpr, sp| -> Result<i64> {
-                let e = if e.ty.arrow() == datafusion::arrow::datatypes::DataType::Int64 { e } else { convert(e, KqlType::Long) };
+                let e = if e.ty.arrow() == datafusion::arrow::datatypes::DataType::Int64 {
+                    e
+                } else {
+                    convert(e, KqlType::Long)
+                };
                 match fold_constant(&e, sp)? {
                     ScalarValue::Int64(Some(v)) => Ok(v),
                     ScalarValue::Int32(Some(v)) => Ok(v as i64),
@@ -157,7 +187,9 @@ impl Planner<'_> {
                 bail!(span, "range would produce more than {MAX_ROWS} rows")
             }
             let n = if n < 0 { 0 } else { n as i64 + 1 };
-            Arc::new(Int64Array::from_iter_values((0..n).map(|i| a.wrapping_add(i.wrapping_mul(st)))))
+            Arc::new(Int64Array::from_iter_values(
+                (0..n).map(|i| a.wrapping_add(i.wrapping_mul(st))),
+            ))
         };
         memory_rel(vec![(name.name.clone(), ty)], vec![arr])
     }

@@ -17,7 +17,14 @@ use kql::ast::{self, ExprKind, NamedExpr, Span};
 use std::cell::RefCell;
 
 impl Planner<'_> {
-    pub(crate) fn summarize(&self, rel: Rel, aggs: &[NamedExpr], by: &[NamedExpr], env: &Env, span: Span) -> Result<Rel> {
+    pub(crate) fn summarize(
+        &self,
+        rel: Rel,
+        aggs: &[NamedExpr],
+        by: &[NamedExpr],
+        env: &Env,
+        span: Span,
+    ) -> Result<Rel> {
         let cx = ExprCx::new(Some(&rel), env);
         // Group keys.
         let mut out_names: Vec<String> = Vec::new();
@@ -28,14 +35,19 @@ impl Planner<'_> {
             let v = self.expr(&ne.expr, &cx)?;
             let name = match ne.names.first() {
                 Some(n) => n.name.clone(),
-                None => derive_name(&ne.expr).unwrap_or_else(|| next_column(&mut unnamed, &out_names)),
+                None => {
+                    derive_name(&ne.expr).unwrap_or_else(|| next_column(&mut unnamed, &out_names))
+                }
             };
             let name = unique_name(&name, &out_names);
             out_names.push(name.clone());
             let internal = format!("__g{i}");
             let e = match v.ty {
                 // Strings are never null: group nulls with "".
-                KqlType::String => datafusion::functions::expr_fn::coalesce(vec![v.expr, datafusion::logical_expr::lit("")]),
+                KqlType::String => datafusion::functions::expr_fn::coalesce(vec![
+                    v.expr,
+                    datafusion::logical_expr::lit(""),
+                ]),
                 _ => v.expr,
             };
             group_exprs.push(e.alias(internal.as_str()));
@@ -49,7 +61,16 @@ impl Planner<'_> {
             if let ExprKind::Call { name, args } = &ne.expr.kind
                 && matches!(name.name.as_str(), "arg_max" | "arg_min")
             {
-                let cols = self.arg_extreme(&rel, &name.name, args, ne, &group_names, &cx, &collector, span)?;
+                let cols = self.arg_extreme(
+                    &rel,
+                    &name.name,
+                    args,
+                    ne,
+                    &group_names,
+                    &cx,
+                    &collector,
+                    span,
+                )?;
                 for (n, e) in cols {
                     let n = unique_name(&n, &out_names);
                     out_names.push(n.clone());
@@ -65,14 +86,30 @@ impl Planner<'_> {
                 let base = derive_name(&v);
                 for (k, p) in args[1..].iter().enumerate() {
                     let call = ast::Expr {
-                        kind: ExprKind::Call { name: ast::Ident { name: "percentile".into(), span: name.span }, args: vec![v.clone(), p.clone()] },
+                        kind: ExprKind::Call {
+                            name: ast::Ident {
+                                name: "percentile".into(),
+                                span: name.span,
+                            },
+                            args: vec![v.clone(), p.clone()],
+                        },
                         span: ne.expr.span,
                     };
-                    let acx = ExprCx { rel: Some(&rel), env, agg: Some(&collector), window: None, join: None };
+                    let acx = ExprCx {
+                        rel: Some(&rel),
+                        env,
+                        agg: Some(&collector),
+                        window: None,
+                        join: None,
+                    };
                     let t = self.expr(&call, &acx)?;
                     let n = match ne.names.get(k) {
                         Some(n) => n.name.clone(),
-                        None => aggregate::default_name("percentile", std::slice::from_ref(&base), &[pct_text(p)]),
+                        None => aggregate::default_name(
+                            "percentile",
+                            std::slice::from_ref(&base),
+                            &[pct_text(p)],
+                        ),
                     };
                     let n = unique_name(&n, &out_names);
                     out_names.push(n.clone());
@@ -80,20 +117,33 @@ impl Planner<'_> {
                 }
                 continue;
             }
-            let acx = ExprCx { rel: Some(&rel), env, agg: Some(&collector), window: None, join: None };
+            let acx = ExprCx {
+                rel: Some(&rel),
+                env,
+                agg: Some(&collector),
+                window: None,
+                join: None,
+            };
             let t = self.expr(&ne.expr, &acx)?;
             let name = match ne.names.first() {
                 Some(n) => n.name.clone(),
-                None => default_agg_name(&ne.expr).unwrap_or_else(|| next_column(&mut unnamed, &out_names)),
+                None => default_agg_name(&ne.expr)
+                    .unwrap_or_else(|| next_column(&mut unnamed, &out_names)),
             };
             let name = unique_name(&name, &out_names);
             out_names.push(name.clone());
             final_items.push((name, t));
         }
         let coll = collector.into_inner();
-        let agg_exprs: Vec<Expr> = coll.aggs.iter().map(|(e, n, _)| e.clone().alias(n.as_str())).collect();
+        let agg_exprs: Vec<Expr> = coll
+            .aggs
+            .iter()
+            .map(|(e, n, _)| e.clone().alias(n.as_str()))
+            .collect();
         let plan = rel.builder().aggregate(group_exprs, agg_exprs)?.build()?;
-        let mut cols: Vec<(String, KqlType)> = (0..by.len()).map(|i| (format!("__g{i}"), final_items[i].1.ty)).collect();
+        let mut cols: Vec<(String, KqlType)> = (0..by.len())
+            .map(|i| (format!("__g{i}"), final_items[i].1.ty))
+            .collect();
         cols.extend(coll.aggs.iter().map(|(_, n, t)| (n.clone(), *t)));
         let inner = Rel::new(plan, cols);
         inner.project(final_items)
@@ -111,27 +161,37 @@ impl Planner<'_> {
         collector: &RefCell<AggCollector>,
         span: Span,
     ) -> Result<Vec<(String, TExpr)>> {
-        let Some((key, rest)) = args.split_first() else { bail!(span, "{func}() expects at least one argument") };
+        let Some((key, rest)) = args.split_first() else {
+            bail!(span, "{func}() expects at least one argument")
+        };
         let k = self.expr(key, cx)?;
         let k_sort = match k.ty {
-            KqlType::Dynamic => crate::functions::conversion::convert(k.clone(), KqlType::Real).expr,
+            KqlType::Dynamic => {
+                crate::functions::conversion::convert(k.clone(), KqlType::Real).expr
+            }
             _ => k.expr.clone(),
         };
         let asc = func == "arg_min";
         let order = vec![SortExpr::new(k_sort.clone(), asc, false)];
         let not_null = k_sort.is_not_null();
         let pick = |e: Expr| -> Result<Expr> {
-            Ok(first_value(e, order.clone()).filter(not_null.clone()).build()?)
+            Ok(first_value(e, order.clone())
+                .filter(not_null.clone())
+                .build()?)
         };
         let mut names = ne.names.iter().map(|n| n.name.clone());
         let mut out = Vec::new();
-        let key_name = names.next().or_else(|| derive_name(key)).unwrap_or_else(|| format!("{}_", if asc { "min" } else { "max" }));
+        let key_name = names
+            .next()
+            .or_else(|| derive_name(key))
+            .unwrap_or_else(|| format!("{}_", if asc { "min" } else { "max" }));
         let t = collector.borrow_mut().push(pick(k.expr.clone())?, k.ty);
         out.push((key_name.clone(), t));
         for a in rest {
             if let ExprKind::Star = a.kind {
                 for (c, ty) in &rel.cols {
-                    if group_names.contains(c) || *c == key_name || out.iter().any(|(n, _)| n == c) {
+                    if group_names.contains(c) || *c == key_name || out.iter().any(|(n, _)| n == c)
+                    {
                         continue;
                     }
                     let t = collector.borrow_mut().push(pick(col_ref(c))?, *ty);
@@ -140,7 +200,10 @@ impl Planner<'_> {
                 continue;
             }
             let v = self.expr(a, cx)?;
-            let n = names.next().or_else(|| derive_name(a)).unwrap_or_else(|| format!("{}_", if asc { "min" } else { "max" }));
+            let n = names
+                .next()
+                .or_else(|| derive_name(a))
+                .unwrap_or_else(|| format!("{}_", if asc { "min" } else { "max" }));
             let t = collector.borrow_mut().push(pick(v.expr)?, v.ty);
             out.push((n, t));
         }
@@ -157,7 +220,13 @@ impl Planner<'_> {
         collector: &RefCell<AggCollector>,
     ) -> Result<TExpr> {
         // Arguments are row-level expressions: no nested aggregates.
-        let inner = ExprCx { rel: cx.rel, env: cx.env, agg: None, window: None, join: None };
+        let inner = ExprCx {
+            rel: cx.rel,
+            env: cx.env,
+            agg: None,
+            window: None,
+            join: None,
+        };
         let mut targs = Vec::with_capacity(args.len());
         for a in args {
             match a.kind {
@@ -196,14 +265,19 @@ fn default_agg_name(e: &ast::Expr) -> Option<String> {
         ExprKind::Call { name, args } if aggregate::is_aggregate(&name.name) => {
             let f = name.name.as_str();
             let arg_names: Vec<Option<String>> = match f {
-                "count" | "countif" | "dcountif" | "sumif" | "avgif" | "minif" | "maxif" | "make_list_if"
-                | "make_set_if" | "make_bag_if" | "stdevif" | "varianceif" | "take_anyif" | "anyif" => {
-                    args.first().map(derive_name).into_iter().collect()
+                "count" | "countif" | "dcountif" | "sumif" | "avgif" | "minif" | "maxif"
+                | "make_list_if" | "make_set_if" | "make_bag_if" | "stdevif" | "varianceif"
+                | "take_anyif" | "anyif" => args.first().map(derive_name).into_iter().collect(),
+                "covariance" | "covariancep" | "covarianceif" => {
+                    args.iter().take(2).map(derive_name).collect()
                 }
-                "covariance" | "covariancep" | "covarianceif" => args.iter().take(2).map(derive_name).collect(),
                 _ => args.first().map(derive_name).into_iter().collect(),
             };
-            let extra: Vec<String> = if f == "percentile" { args.get(1).map(pct_text).into_iter().collect() } else { vec![] };
+            let extra: Vec<String> = if f == "percentile" {
+                args.get(1).map(pct_text).into_iter().collect()
+            } else {
+                vec![]
+            };
             Some(aggregate::default_name(f, &arg_names, &extra))
         }
         _ => None,

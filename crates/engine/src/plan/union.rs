@@ -13,17 +13,21 @@ use crate::types::KqlType;
 use kql::ast::{self, ExprKind, OpParam, SearchOp, UnionLeg, UnionOp};
 
 fn param_name(params: &[OpParam], key: &str) -> Option<String> {
-    params.iter().find(|p| p.name.eq_ignore_ascii_case(key)).and_then(|p| match &p.value.kind {
-        ExprKind::Name(n) => Some(n.clone()),
-        ExprKind::Literal(ast::Literal::String(s)) => Some(s.clone()),
-        ExprKind::Literal(ast::Literal::Bool(b)) => Some(b.to_string()),
-        _ => None,
-    })
+    params
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(key))
+        .and_then(|p| match &p.value.kind {
+            ExprKind::Name(n) => Some(n.clone()),
+            ExprKind::Literal(ast::Literal::String(s)) => Some(s.clone()),
+            ExprKind::Literal(ast::Literal::Bool(b)) => Some(b.to_string()),
+            _ => None,
+        })
 }
 
 impl Planner<'_> {
     pub(crate) fn union(&self, input: Option<Rel>, u: &UnionOp, env: &Env) -> Result<Rel> {
-        let fuzzy = param_name(&u.params, "isfuzzy").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let fuzzy =
+            param_name(&u.params, "isfuzzy").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let inner = param_name(&u.params, "kind").is_some_and(|v| v == "inner");
         let source_col = param_name(&u.params, "withsource");
         let mut legs: Vec<(String, Rel)> = Vec::new();
@@ -62,7 +66,10 @@ impl Planner<'_> {
             }
         }
         if legs.is_empty() {
-            bail!(u.tables.first().map(leg_span).unwrap_or_default(), "union has no tables to combine")
+            bail!(
+                u.tables.first().map(leg_span).unwrap_or_default(),
+                "union has no tables to combine"
+            )
         }
         union_rels(legs, inner, source_col.as_deref())
     }
@@ -75,7 +82,9 @@ impl Planner<'_> {
                 let mut legs = Vec::new();
                 let names = self.catalog.table_names();
                 for t in names {
-                    if s.tables.is_empty() || s.tables.iter().any(|p| wildcard_match(&p.pattern, &t)) {
+                    if s.tables.is_empty()
+                        || s.tables.iter().any(|p| wildcard_match(&p.pattern, &t))
+                    {
                         legs.push((t.clone(), self.tabular_name(&t, s.predicate.span, env)?));
                     }
                 }
@@ -102,23 +111,42 @@ impl Planner<'_> {
                         continue;
                     }
                     let v = to_string(TExpr::new(col_ref(c), *t));
-                    let m = string_op(StrOp { kind, case_sensitive: cs, negated: false }, v, TExpr::string(needle.clone()), e.span)?;
+                    let m = string_op(
+                        StrOp {
+                            kind,
+                            case_sensitive: cs,
+                            negated: false,
+                        },
+                        v,
+                        TExpr::string(needle.clone()),
+                        e.span,
+                    )?;
                     acc = Some(match acc {
                         Some(a) => a.or(m.expr),
                         None => m.expr,
                     });
                 }
-                Ok(TExpr::new(acc.unwrap_or(datafusion::logical_expr::lit(false)), KqlType::Bool))
+                Ok(TExpr::new(
+                    acc.unwrap_or(datafusion::logical_expr::lit(false)),
+                    KqlType::Bool,
+                ))
             }
             ExprKind::Binary(op @ (ast::BinaryOp::And | ast::BinaryOp::Or), a, b) => {
                 let l = self.search_predicate(a, rel, env, cs)?;
                 let r = self.search_predicate(b, rel, env, cs)?;
-                let e = if *op == ast::BinaryOp::And { l.expr.and(r.expr) } else { l.expr.or(r.expr) };
+                let e = if *op == ast::BinaryOp::And {
+                    l.expr.and(r.expr)
+                } else {
+                    l.expr.or(r.expr)
+                };
                 Ok(TExpr::new(e, KqlType::Bool))
             }
             ExprKind::Call { name, args } if name.name == "not" && args.len() == 1 => {
                 let inner = self.search_predicate(&args[0], rel, env, cs)?;
-                Ok(TExpr::new(datafusion::logical_expr::Expr::Not(Box::new(inner.expr)), KqlType::Bool))
+                Ok(TExpr::new(
+                    datafusion::logical_expr::Expr::Not(Box::new(inner.expr)),
+                    KqlType::Bool,
+                ))
             }
             ExprKind::Paren(inner) => self.search_predicate(inner, rel, env, cs),
             _ => {
@@ -166,8 +194,16 @@ pub fn union_rels(legs: Vec<(String, Rel)>, inner: bool, source_col: Option<&str
     }
     for (_, r) in &legs {
         for (n, t) in &r.cols {
-            let name = if types_of[n].len() > 1 { format!("{n}_{}", t.name()) } else { n.clone() };
-            if inner && !legs.iter().all(|(_, l)| l.cols.iter().any(|(m, mt)| m == n && mt == t)) {
+            let name = if types_of[n].len() > 1 {
+                format!("{n}_{}", t.name())
+            } else {
+                n.clone()
+            };
+            if inner
+                && !legs
+                    .iter()
+                    .all(|(_, l)| l.cols.iter().any(|(m, mt)| m == n && mt == t))
+            {
                 continue;
             }
             if !out.iter().any(|(o, _)| *o == name) {
@@ -183,7 +219,9 @@ pub fn union_rels(legs: Vec<(String, Rel)>, inner: bool, source_col: Option<&str
         }
         for (name, t) in &out {
             let found = r.cols.iter().find(|(n, ct)| {
-                (n == name && ct == t) || (types_of.get(n).is_some_and(|v| v.len() > 1) && format!("{n}_{}", ct.name()) == *name)
+                (n == name && ct == t)
+                    || (types_of.get(n).is_some_and(|v| v.len() > 1)
+                        && format!("{n}_{}", ct.name()) == *name)
             });
             let e = match found {
                 Some((n, ct)) => TExpr::new(col_ref(n), *ct),
@@ -199,7 +237,9 @@ pub fn union_rels(legs: Vec<(String, Rel)>, inner: bool, source_col: Option<&str
     }
     cols.extend(out);
     let mut it = plans.into_iter();
-    let Some(first) = it.next() else { bail!(kql::ast::Span::default(), "union has no inputs") };
+    let Some(first) = it.next() else {
+        bail!(kql::ast::Span::default(), "union has no inputs")
+    };
     let mut b = first.builder();
     for p in it {
         b = b.union(p.plan)?;

@@ -10,12 +10,12 @@ use crate::error::Result;
 use crate::functions::conversion::convert;
 use crate::texpr::TExpr;
 use crate::types::KqlType;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::functions_window::expr_fn::{dense_rank, lag, lead, rank, row_number};
 use datafusion::logical_expr::{
     Expr, ExprFunctionExt, WindowFrame, WindowFrameBound, WindowFrameUnits, cast,
 };
-use datafusion::arrow::datatypes::DataType;
 use kql::ast::{self, Span};
 
 /// Window expressions found while planning one operator's expressions.
@@ -37,28 +37,64 @@ impl WindowCollector {
 
     /// The input with the window columns appended.
     pub fn apply(self, rel: &Rel) -> Result<Rel> {
-        let exprs: Vec<Expr> = self.items.iter().map(|(e, n, _)| e.clone().alias(n.as_str())).collect();
+        let exprs: Vec<Expr> = self
+            .items
+            .iter()
+            .map(|(e, n, _)| e.clone().alias(n.as_str()))
+            .collect();
         let plan = rel.builder().window(exprs)?.build()?;
         let mut cols = rel.cols.clone();
         cols.extend(self.items.into_iter().map(|(_, n, t)| (n, t)));
-        Ok(Rel { plan, cols, order: rel.order.clone() })
+        Ok(Rel {
+            plan,
+            cols,
+            order: rel.order.clone(),
+        })
     }
 }
 
 /// Marks rows as serialized in their current order.
 pub fn serialize(rel: Rel) -> Result<Rel> {
-    Ok(Rel { order: Some(vec![]), ..rel })
+    Ok(Rel {
+        order: Some(vec![]),
+        ..rel
+    })
 }
 
 impl Planner<'_> {
-    pub(crate) fn plan_window(&self, name: &str, args: &[ast::Expr], span: Span, cx: &ExprCx) -> Result<TExpr> {
-        let Some(w) = cx.window else { bail!(span, "'{name}' can only be used in extend, project or where over serialized rows") };
-        let Some(rel) = cx.rel else { bail!(span, "'{name}' needs input rows") };
-        let Some(order) = rel.order.clone() else {
-            bail!(span, "function '{name}' needs serialized rows: add `| serialize` or `| sort by ...` before it")
+    pub(crate) fn plan_window(
+        &self,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+        cx: &ExprCx,
+    ) -> Result<TExpr> {
+        let Some(w) = cx.window else {
+            bail!(
+                span,
+                "'{name}' can only be used in extend, project or where over serialized rows"
+            )
         };
-        let inner = ExprCx { rel: cx.rel, env: cx.env, agg: None, window: None, join: None };
-        let targs = args.iter().map(|a| self.expr(a, &inner)).collect::<Result<Vec<_>>>()?;
+        let Some(rel) = cx.rel else {
+            bail!(span, "'{name}' needs input rows")
+        };
+        let Some(order) = rel.order.clone() else {
+            bail!(
+                span,
+                "function '{name}' needs serialized rows: add `| serialize` or `| sort by ...` before it"
+            )
+        };
+        let inner = ExprCx {
+            rel: cx.rel,
+            env: cx.env,
+            agg: None,
+            window: None,
+            join: None,
+        };
+        let targs = args
+            .iter()
+            .map(|a| self.expr(a, &inner))
+            .collect::<Result<Vec<_>>>()?;
         let lit_i64 = |t: &TExpr, what: &str| -> Result<i64> {
             match super::sources::fold_constant(&convert(t.clone(), KqlType::Long), span)? {
                 ScalarValue::Int64(Some(v)) => Ok(v),
@@ -72,14 +108,19 @@ impl Planner<'_> {
                     None => 1,
                 };
                 if targs.len() > 1 {
-                    bail!(span, "row_number with a restart condition is not supported yet")
+                    bail!(
+                        span,
+                        "row_number with a restart condition is not supported yet"
+                    )
                 }
                 let rn = row_number().order_by(order).build()?;
                 let e = cast(rn, DataType::Int64) + datafusion::logical_expr::lit(start - 1);
                 (e, KqlType::Long)
             }
             "prev" | "next" => {
-                let Some(x) = targs.first().cloned() else { bail!(span, "{name}() expects a column") };
+                let Some(x) = targs.first().cloned() else {
+                    bail!(span, "{name}() expects a column")
+                };
                 let offset = match targs.get(1) {
                     Some(t) => lit_i64(t, "offset")?,
                     None => 1,
@@ -89,35 +130,64 @@ impl Planner<'_> {
                 }
                 let default = match targs.get(2) {
                     Some(d) => {
-                        let d = if d.ty == x.ty { d.clone() } else { convert(d.clone(), x.ty) };
+                        let d = if d.ty == x.ty {
+                            d.clone()
+                        } else {
+                            convert(d.clone(), x.ty)
+                        };
                         Some(super::sources::fold_constant(&d, span)?)
                     }
                     None => None,
                 };
-                let base = if name == "prev" { lag(x.expr, Some(offset), default) } else { lead(x.expr, Some(offset), default) };
+                let base = if name == "prev" {
+                    lag(x.expr, Some(offset), default)
+                } else {
+                    lead(x.expr, Some(offset), default)
+                };
                 (base.order_by(order).build()?, x.ty)
             }
             "row_cumsum" => {
-                let Some(x) = targs.first().cloned() else { bail!(span, "row_cumsum() expects a column") };
+                let Some(x) = targs.first().cloned() else {
+                    bail!(span, "row_cumsum() expects a column")
+                };
                 if targs.len() > 1 {
-                    bail!(span, "row_cumsum with a restart condition is not supported yet")
+                    bail!(
+                        span,
+                        "row_cumsum with a restart condition is not supported yet"
+                    )
                 }
-                let ty = if x.ty == KqlType::Int { KqlType::Long } else { x.ty };
+                let ty = if x.ty == KqlType::Int {
+                    KqlType::Long
+                } else {
+                    x.ty
+                };
                 let x = convert(x, ty);
                 let frame = WindowFrame::new_bounds(
                     WindowFrameUnits::Rows,
                     WindowFrameBound::Preceding(ScalarValue::UInt64(None)),
                     WindowFrameBound::CurrentRow,
                 );
-                let e = datafusion::functions_aggregate::expr_fn::sum(x.expr).order_by(order).window_frame(frame).build()?;
+                let e = datafusion::functions_aggregate::expr_fn::sum(x.expr)
+                    .order_by(order)
+                    .window_frame(frame)
+                    .build()?;
                 (e, ty)
             }
             "row_rank_dense" | "row_rank_min" => {
-                let Some(x) = targs.first().cloned() else { bail!(span, "{name}() expects a column") };
+                let Some(x) = targs.first().cloned() else {
+                    bail!(span, "{name}() expects a column")
+                };
                 let by = vec![datafusion::logical_expr::SortExpr::new(x.expr, true, true)];
                 let by = if order.is_empty() { by } else { order };
-                let base = if name == "row_rank_dense" { dense_rank() } else { rank() };
-                (cast(base.order_by(by).build()?, DataType::Int64), KqlType::Long)
+                let base = if name == "row_rank_dense" {
+                    dense_rank()
+                } else {
+                    rank()
+                };
+                (
+                    cast(base.order_by(by).build()?, DataType::Int64),
+                    KqlType::Long,
+                )
             }
             other => bail!(span, "unknown window function '{other}'"),
         };

@@ -5,10 +5,15 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 /// Ticks for a calendar date-time (UTC).
 pub fn from_naive(dt: NaiveDateTime) -> Option<i64> {
-    let days = dt.date().signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days();
+    let days = dt
+        .date()
+        .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1)?)
+        .num_days();
     let t = dt.time();
     let secs = t.num_seconds_from_midnight() as i64;
-    let ticks = days.checked_mul(TICKS_PER_DAY)?.checked_add(secs * TICKS_PER_SECOND)?;
+    let ticks = days
+        .checked_mul(TICKS_PER_DAY)?
+        .checked_add(secs * TICKS_PER_SECOND)?;
     ticks.checked_add((t.nanosecond() % 1_000_000_000) as i64 / 100)
 }
 
@@ -16,7 +21,8 @@ pub fn from_naive(dt: NaiveDateTime) -> Option<i64> {
 pub fn to_naive(ticks: i64) -> Option<NaiveDateTime> {
     let days = ticks.div_euclid(TICKS_PER_DAY);
     let rem = ticks.rem_euclid(TICKS_PER_DAY);
-    let date = NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days))?;
+    let date =
+        NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days))?;
     let secs = (rem / TICKS_PER_SECOND) as u32;
     let nanos = ((rem % TICKS_PER_SECOND) * 100) as u32;
     let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)?;
@@ -69,14 +75,23 @@ pub fn parse(text: &str) -> Option<i64> {
     let s2 = s.trim_end_matches('Z').trim_end_matches('z');
     let s2 = s2.replacen(' ', "T", 1);
     let (body, offset_secs) = split_offset(&s2);
-    const FMTS: [&str; 4] = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H", "%Y%m%dT%H%M%S"];
+    const FMTS: [&str; 4] = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H",
+        "%Y%m%dT%H%M%S",
+    ];
     for f in FMTS {
         if let Ok(dt) = NaiveDateTime::parse_from_str(body, f) {
             return from_naive(dt)?.checked_sub(offset_secs * TICKS_PER_SECOND);
         }
     }
     for f in ["%Y-%m-%d", "%Y%m%d", "%Y-%m"] {
-        let b = if f == "%Y-%m" { format!("{body}-01") } else { body.to_string() };
+        let b = if f == "%Y-%m" {
+            format!("{body}-01")
+        } else {
+            body.to_string()
+        };
         let f2 = if f == "%Y-%m" { "%Y-%m-%d" } else { f };
         if let Ok(d) = NaiveDate::parse_from_str(&b, f2) {
             return from_naive(d.and_hms_opt(0, 0, 0)?);
@@ -114,7 +129,9 @@ fn split_offset(s: &str) -> (&str, i64) {
             let parts: Vec<&str> = off.split(':').collect();
             let parsed = match parts.as_slice() {
                 [h, m] => h.parse::<i64>().ok().zip(m.parse::<i64>().ok()),
-                [hm] if hm.len() == 4 => hm[..2].parse::<i64>().ok().zip(hm[2..].parse::<i64>().ok()),
+                [hm] if hm.len() == 4 => {
+                    hm[..2].parse::<i64>().ok().zip(hm[2..].parse::<i64>().ok())
+                }
                 [h] if h.len() <= 2 => h.parse::<i64>().ok().map(|h| (h, 0)),
                 _ => None,
             };
@@ -134,7 +151,10 @@ mod tests {
     fn roundtrip() {
         let t = parse("2020-01-01T10:00:00.5Z").unwrap();
         assert_eq!(format_iso(t), "2020-01-01T10:00:00.5Z");
-        assert_eq!(format_iso(parse("0100-02-28").unwrap()), "0100-02-28T00:00:00Z");
+        assert_eq!(
+            format_iso(parse("0100-02-28").unwrap()),
+            "0100-02-28T00:00:00Z"
+        );
         assert_eq!(parse("1970-01-01"), Some(0));
         assert_eq!(parse("2020-01-01 01:00:00+01:00"), parse("2020-01-01"));
     }

@@ -38,7 +38,11 @@ pub fn parse(text: &str) -> Option<i64> {
         Some(rest) => (true, rest.trim()),
         None => (false, s.strip_prefix('+').unwrap_or(s).trim()),
     };
-    let v = if body.contains(':') { parse_clock(body)? } else { parse_unit(body)? };
+    let v = if body.contains(':') {
+        parse_clock(body)?
+    } else {
+        parse_unit(body)?
+    };
     Some(if neg { -v } else { v })
 }
 
@@ -69,7 +73,13 @@ fn parse_clock(s: &str) -> Option<i64> {
         let digits: String = frac.chars().chain(std::iter::repeat('0')).take(7).collect();
         digits.parse::<i64>().ok()?
     };
-    Some(days * TICKS_PER_DAY + h * TICKS_PER_HOUR + m * TICKS_PER_MINUTE + whole * TICKS_PER_SECOND + frac_ticks)
+    Some(
+        days * TICKS_PER_DAY
+            + h * TICKS_PER_HOUR
+            + m * TICKS_PER_MINUTE
+            + whole * TICKS_PER_SECOND
+            + frac_ticks,
+    )
 }
 
 /// Ticks per unit for a timespan unit suffix, or None.
@@ -87,10 +97,16 @@ pub fn unit_ticks(unit: &str) -> Option<f64> {
 }
 
 fn parse_unit(s: &str) -> Option<i64> {
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
-    let per = if unit.is_empty() { TICKS_PER_DAY as f64 } else { unit_ticks(unit.trim())? };
+    let per = if unit.is_empty() {
+        TICKS_PER_DAY as f64
+    } else {
+        unit_ticks(unit.trim())?
+    };
     Some((n * per).round() as i64)
 }
 

@@ -1,0 +1,72 @@
+//! Running a query: parse, plan through a catalog, execute on DataFusion.
+
+use crate::catalog::Catalog;
+use crate::error::{EngineError, Result};
+use crate::plan::Planner;
+use crate::types::KqlType;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::context::{SessionConfig, SessionContext};
+use datafusion::logical_expr::LogicalPlan;
+use std::collections::HashMap;
+
+/// Options of one query run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `now()` in ticks for this run.
+    pub now: i64,
+    /// Values for `{{Name}}` placeholders and `declare query_parameters`.
+    pub params: HashMap<String, String>,
+}
+
+/// A query's result: its columns with KQL types, and the rows.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    pub columns: Vec<(String, KqlType)>,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    pub fn row_count(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+/// A DataFusion session configured for KQL workloads.
+pub fn new_session() -> SessionContext {
+    let config = SessionConfig::new()
+        .with_target_partitions(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        )
+        .with_information_schema(false);
+    SessionContext::new_with_config(config)
+}
+
+/// Parses and plans `text`; the plan and its column types.
+pub fn plan_query(
+    catalog: &dyn Catalog,
+    session: &SessionContext,
+    text: &str,
+    opts: &RunOptions,
+) -> Result<(LogicalPlan, Vec<(String, KqlType)>)> {
+    let query = kql::parse_query(text).map_err(EngineError::Syntax)?;
+    let mut planner = Planner::new(catalog, session.clone(), opts.now);
+    planner.placeholders = opts.params.clone();
+    planner.raw_params = opts.params.clone();
+    let rel = planner.plan_query(&query)?;
+    Ok((rel.plan, rel.cols))
+}
+
+/// Runs a query to completion.
+pub async fn run_query(
+    catalog: &dyn Catalog,
+    session: &SessionContext,
+    text: &str,
+    opts: &RunOptions,
+) -> Result<QueryResult> {
+    let (plan, columns) = plan_query(catalog, session, text, opts)?;
+    let df = session.execute_logical_plan(plan).await?;
+    let batches = df.collect().await?;
+    Ok(QueryResult { columns, batches })
+}
