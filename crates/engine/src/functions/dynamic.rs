@@ -1,70 +1,381 @@
-//! Dynamic family (placeholder until the dynamic family lands).
+//! Dynamic family: member/index access on dynamic JSON, parse_json, gettype, pack_array,
+//! bag_pack/pack, pack_all, array_length, array_sum, array_concat, array_slice,
+//! array_index_of, array_reverse, array_sort_asc/desc, set_has_element, bag_keys, bag_merge.
 
-use super::kit::{call, udf};
-use crate::cached_udf;
+use super::conversion::{convert, parse_json_udf, to_dynamic};
+use super::kit::{arity, call, udf};
+use super::rowwise::*;
+use super::{Call, Registry};
+use crate::error::Result;
 use crate::texpr::TExpr;
 use crate::types::KqlType;
-use crate::value::dynamic::{self, PathElem};
-use datafusion::arrow::array::{ArrayRef, StringArray};
+use crate::value::dynamic::{self, PathElem, Value};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::cast::as_string_array;
 use std::sync::Arc;
 
+/// `x.a.b[3]`: the path is baked into the UDF, so each row parses once and walks the path.
 pub fn dynamic_path(base: TExpr, path: Vec<PathElem>) -> TExpr {
-    let p = serde_json::to_string(
-        &path
-            .iter()
-            .map(|e| match e {
-                PathElem::Key(k) => serde_json::Value::String(k.clone()),
-                PathElem::Index(i) => serde_json::Value::from(*i),
+    let path = Arc::new(path);
+    let key: String = path
+        .iter()
+        .map(|p| match p {
+            PathElem::Key(k) => format!(".{k}"),
+            PathElem::Index(i) => format!("[{i}]"),
+        })
+        .collect();
+    let u = udf(
+        &format!("kql_path{key}"),
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        move |a, n| {
+            strings(n, |i| {
+                let Some(text) = str_at(&a[0], i)? else {
+                    return Ok(None);
+                };
+                let Some(v) = dynamic::parse(text) else {
+                    return Ok(None);
+                };
+                Ok(dynamic::get_path(&v, &path)
+                    .filter(|x| !x.is_null())
+                    .map(dynamic::to_text))
             })
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
-    let f = cached_udf!(udf(
-        "kql_dyn_path",
+        },
+    );
+    call(&u, vec![base], KqlType::Dynamic)
+}
+
+/// `x[expr]` with a computed index or key.
+pub fn dynamic_index(base: TExpr, index: TExpr) -> TExpr {
+    let idx = super::conversion::to_string(index);
+    let u = crate::cached_udf!(udf(
+        "kql_dyn_index",
         vec![DataType::Utf8, DataType::Utf8],
         DataType::Utf8,
-        |a, _| {
-            let s = as_string_array(&a[0])?;
-            let p = as_string_array(&a[1])?;
-            let out: StringArray = s
-                .iter()
-                .zip(p.iter())
-                .map(|(v, p)| {
-                    let v = dynamic::parse(v?)?;
-                    let path: Vec<serde_json::Value> = serde_json::from_str(p?).ok()?;
-                    let path: Vec<PathElem> = path
-                        .into_iter()
-                        .map(|x| match x {
-                            serde_json::Value::String(s) => PathElem::Key(s),
-                            other => PathElem::Index(other.as_i64().unwrap_or(0)),
-                        })
-                        .collect();
-                    let r = dynamic::get_path(&v, &path)?;
-                    if r.is_null() {
-                        None
-                    } else {
-                        Some(dynamic::to_text(r))
-                    }
-                })
-                .collect();
-            Ok(Arc::new(out) as ArrayRef)
+        |a, n| {
+            strings(n, |i| {
+                let (Some(t), Some(k)) = (str_at(&a[0], i)?, str_at(&a[1], i)?) else {
+                    return Ok(None);
+                };
+                let Some(v) = dynamic::parse(t) else {
+                    return Ok(None);
+                };
+                let p = match (&v, k.parse::<i64>()) {
+                    (Value::Array(_), Ok(n)) => PathElem::Index(n),
+                    _ => PathElem::Key(k.to_string()),
+                };
+                Ok(dynamic::get_path(&v, &[p])
+                    .filter(|x| !x.is_null())
+                    .map(dynamic::to_text))
+            })
         }
     ));
-    call(&f, vec![base, TExpr::string(p)], KqlType::Dynamic)
+    call(&u, vec![base, idx], KqlType::Dynamic)
 }
 
-pub fn dynamic_index(base: TExpr, _index: TExpr) -> TExpr {
-    TExpr::null(KqlType::Dynamic).or(base)
+fn pack_udf(n_pairs: usize) -> Arc<datafusion::logical_expr::ScalarUDF> {
+    udf(
+        &format!("kql_pack{n_pairs}"),
+        vec![DataType::Utf8; n_pairs * 2],
+        DataType::Utf8,
+        move |a, n| {
+            strings(n, |i| {
+                let mut m = serde_json::Map::new();
+                for p in 0..n_pairs {
+                    let k = str_at(&a[2 * p], i)?.unwrap_or("").to_string();
+                    let v = str_at(&a[2 * p + 1], i)?
+                        .and_then(dynamic::parse)
+                        .unwrap_or(Value::Null);
+                    m.insert(k, v);
+                }
+                Ok(Some(Value::Object(m).to_string()))
+            })
+        },
+    )
 }
 
-pub fn pack_all(_columns: Vec<(String, TExpr)>) -> TExpr {
-    TExpr::null(KqlType::Dynamic)
-}
-
-impl TExpr {
-    fn or(self, _other: TExpr) -> TExpr {
-        self
+/// A bag of every column of the row.
+pub fn pack_all(columns: Vec<(String, TExpr)>) -> TExpr {
+    let mut args = Vec::new();
+    for (n, e) in columns {
+        args.push(TExpr::string(n));
+        args.push(to_dynamic(e));
     }
+    call(&pack_udf(args.len() / 2), args, KqlType::Dynamic)
+}
+
+pub fn register(r: &mut Registry) {
+    r.scalar("parse_json", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let a = c.args[0].clone();
+        Ok(if a.ty == KqlType::String {
+            call(&parse_json_udf(), vec![a], KqlType::Dynamic)
+        } else {
+            to_dynamic(a)
+        })
+    });
+    r.scalar("gettype", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let a = c.args[0].clone();
+        if a.ty != KqlType::Dynamic {
+            return Ok(TExpr::string(a.ty.name()));
+        }
+        let u = crate::cached_udf!(udf(
+            "kql_gettype",
+            vec![DataType::Utf8],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    Ok(Some(
+                        match str_at(&a[0], i)?.and_then(dynamic::parse) {
+                            None | Some(Value::Null) => "null",
+                            Some(Value::Bool(_)) => "bool",
+                            Some(Value::Number(x)) if x.is_i64() || x.is_u64() => "long",
+                            Some(Value::Number(_)) => "real",
+                            Some(Value::String(_)) => "string",
+                            Some(Value::Array(_)) => "array",
+                            Some(Value::Object(_)) => "dictionary",
+                        }
+                        .to_string(),
+                    ))
+                })
+            }
+        ));
+        Ok(call(&u, vec![a], KqlType::String))
+    });
+    r.scalar("pack_array", |c| {
+        let k = c.args.len();
+        let u = udf(
+            &format!("kql_pack_array{k}"),
+            vec![DataType::Utf8; k],
+            DataType::Utf8,
+            move |a, n| {
+                strings(n, |i| {
+                    let items: Vec<Value> = (0..k)
+                        .map(|j| {
+                            str_at(&a[j], i)
+                                .map(|s| s.and_then(dynamic::parse).unwrap_or(Value::Null))
+                        })
+                        .collect::<datafusion::error::Result<_>>()?;
+                    Ok(Some(Value::Array(items).to_string()))
+                })
+            },
+        );
+        Ok(call(
+            &u,
+            c.args.into_iter().map(to_dynamic).collect(),
+            KqlType::Dynamic,
+        ))
+    });
+    fn pack(c: Call<'_>) -> Result<TExpr> {
+        if c.args.len() % 2 != 0 {
+            crate::bail!(c.span, "{}() expects key/value pairs", c.name)
+        }
+        let mut args = Vec::new();
+        for (i, a) in c.args.into_iter().enumerate() {
+            args.push(if i % 2 == 0 {
+                super::conversion::to_string(a)
+            } else {
+                to_dynamic(a)
+            });
+        }
+        Ok(call(&pack_udf(args.len() / 2), args, KqlType::Dynamic))
+    }
+    r.scalar("pack", pack);
+    r.scalar("bag_pack", pack);
+    r.scalar("pack_dictionary", pack);
+    r.scalar("array_length", |c| {
+        arr_fn(c, KqlType::Long, |v| match v {
+            Value::Array(a) => Some(Value::from(a.len() as i64)),
+            _ => None,
+        })
+    });
+    r.scalar("array_sum", |c| {
+        arr_fn(c, KqlType::Real, |v| match v {
+            Value::Array(a) => Some(Value::from(
+                a.iter().filter_map(|x| x.as_f64()).sum::<f64>(),
+            )),
+            _ => None,
+        })
+    });
+    r.scalar("array_reverse", |c| {
+        arr_fn(c, KqlType::Dynamic, |v| match v {
+            Value::Array(a) => Some(Value::Array(a.iter().rev().cloned().collect())),
+            _ => None,
+        })
+    });
+    r.scalar("array_sort_asc", |c| {
+        arr_fn(c, KqlType::Dynamic, |v| sort(v, true))
+    });
+    r.scalar("array_sort_desc", |c| {
+        arr_fn(c, KqlType::Dynamic, |v| sort(v, false))
+    });
+    r.scalar("bag_keys", |c| {
+        arr_fn(c, KqlType::Dynamic, |v| match v {
+            Value::Object(o) => Some(Value::Array(
+                o.keys().map(|k| Value::String(k.clone())).collect(),
+            )),
+            _ => None,
+        })
+    });
+    r.scalar("array_concat", |c| {
+        let k = c.args.len();
+        let u = udf(
+            &format!("kql_array_concat{k}"),
+            vec![DataType::Utf8; k],
+            DataType::Utf8,
+            move |a, n| {
+                strings(n, |i| {
+                    let mut out = Vec::new();
+                    for col in a.iter().take(k) {
+                        match str_at(col, i)?.and_then(dynamic::parse) {
+                            Some(Value::Array(x)) => out.extend(x),
+                            _ => return Ok(None),
+                        }
+                    }
+                    Ok(Some(Value::Array(out).to_string()))
+                })
+            },
+        );
+        Ok(call(
+            &u,
+            c.args.into_iter().map(to_dynamic).collect(),
+            KqlType::Dynamic,
+        ))
+    });
+    r.scalar("array_slice", |c| {
+        arity(c.name, &c.args, 3, 3, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_array_slice",
+            vec![DataType::Utf8, DataType::Int64, DataType::Int64],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    let Some(Value::Array(arr)) = str_at(&a[0], i)?.and_then(dynamic::parse) else {
+                        return Ok(None);
+                    };
+                    let len = arr.len() as i64;
+                    let norm = |x: i64| if x < 0 { (len + x).max(0) } else { x.min(len) };
+                    let s = norm(i64_at(&a[1], i)?.unwrap_or(0));
+                    let e = norm(i64_at(&a[2], i)?.unwrap_or(len - 1)) + 1;
+                    let e = e.min(len);
+                    Ok(Some(
+                        Value::Array(if s < e {
+                            arr[s as usize..e as usize].to_vec()
+                        } else {
+                            vec![]
+                        })
+                        .to_string(),
+                    ))
+                })
+            }
+        ));
+        let mut it = c.args.into_iter();
+        let args = vec![
+            to_dynamic(it.next().unwrap_or_else(|| TExpr::null(KqlType::Dynamic))),
+            convert(it.next().unwrap_or_else(|| TExpr::long(0)), KqlType::Long),
+            convert(it.next().unwrap_or_else(|| TExpr::long(0)), KqlType::Long),
+        ];
+        Ok(call(&u, args, KqlType::Dynamic))
+    });
+    fn index_of(c: Call<'_>) -> Result<TExpr> {
+        arity(c.name, &c.args, 2, 2, c.span)?;
+        let has = c.name == "set_has_element";
+        let u = if has {
+            crate::cached_udf!(index_udf(true))
+        } else {
+            crate::cached_udf!(index_udf(false))
+        };
+        let args = vec![to_dynamic(c.args[0].clone()), to_dynamic(c.args[1].clone())];
+        Ok(call(
+            &u,
+            args,
+            if has { KqlType::Bool } else { KqlType::Long },
+        ))
+    }
+    r.scalar("array_index_of", index_of);
+    r.scalar("set_has_element", index_of);
+}
+
+fn index_udf(has: bool) -> Arc<datafusion::logical_expr::ScalarUDF> {
+    let ret = if has {
+        DataType::Boolean
+    } else {
+        DataType::Int64
+    };
+    udf(
+        if has {
+            "kql_set_has_element"
+        } else {
+            "kql_array_index_of"
+        },
+        vec![DataType::Utf8; 2],
+        ret,
+        move |a, n| {
+            let pos = longs(n, |i| {
+                let Some(Value::Array(arr)) = str_at(&a[0], i)?.and_then(dynamic::parse) else {
+                    return Ok(None);
+                };
+                let needle = str_at(&a[1], i)?
+                    .and_then(dynamic::parse)
+                    .unwrap_or(Value::Null);
+                Ok(Some(
+                    arr.iter()
+                        .position(|x| *x == needle)
+                        .map_or(-1, |p| p as i64),
+                ))
+            })?;
+            if has {
+                let p = datafusion::common::cast::as_int64_array(&pos)?;
+                bools(n, |i| {
+                    Ok(if p.is_null(i) {
+                        None
+                    } else {
+                        Some(p.value(i) >= 0)
+                    })
+                })
+            } else {
+                Ok(pos)
+            }
+        },
+    )
+}
+
+use datafusion::arrow::array::Array;
+
+fn sort(v: &Value, asc: bool) -> Option<Value> {
+    let Value::Array(a) = v else { return None };
+    let mut items = a.clone();
+    items.sort_by(|x, y| {
+        let o = match (x.as_f64(), y.as_f64()) {
+            (Some(p), Some(q)) => p.total_cmp(&q),
+            _ => dynamic::to_kql_string(x).cmp(&dynamic::to_kql_string(y)),
+        };
+        if asc { o } else { o.reverse() }
+    });
+    Some(Value::Array(items))
+}
+
+/// A function of one dynamic argument computed on its parsed value.
+fn arr_fn(c: Call<'_>, ty: KqlType, f: fn(&Value) -> Option<Value>) -> Result<TExpr> {
+    arity(c.name, &c.args, 1, 1, c.span)?;
+    let u = udf(
+        &format!("kql_{}", c.name),
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        move |a, n| {
+            strings(n, |i| {
+                Ok(str_at(&a[0], i)?
+                    .and_then(dynamic::parse)
+                    .as_ref()
+                    .and_then(f)
+                    .map(|v| v.to_string()))
+            })
+        },
+    );
+    let out = call(&u, vec![to_dynamic(c.args[0].clone())], KqlType::Dynamic);
+    Ok(if ty == KqlType::Dynamic {
+        out
+    } else {
+        convert(out, ty)
+    })
 }

@@ -4,8 +4,12 @@
 
 pub mod aggregate;
 pub mod conversion;
+pub mod datetime;
 pub mod dynamic;
 pub mod kit;
+pub mod math;
+pub mod rowwise;
+pub mod string;
 pub mod string_ops;
 pub mod window;
 
@@ -56,6 +60,10 @@ pub fn registry() -> &'static Registry {
     REG.get_or_init(|| {
         let mut r = Registry::default();
         conversion::register(&mut r);
+        string::register(&mut r);
+        datetime::register(&mut r);
+        math::register(&mut r);
+        dynamic::register(&mut r);
         r
     })
 }

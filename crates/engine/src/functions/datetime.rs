@@ -1,0 +1,464 @@
+//! Datetime family: bin/floor/bin_at (also numeric), ago, datetime_add, datetime_diff,
+//! startof*/endof*, getyear, getmonth, dayofmonth, dayofweek, dayofyear, hourofday,
+//! unixtime_*_todatetime, make_timespan.
+
+use super::conversion::convert;
+use super::kit::{arity, call, udf};
+use super::rowwise::*;
+use super::{Call, Registry};
+use crate::bail;
+use crate::error::Result;
+use crate::texpr::TExpr;
+use crate::types::{KqlType, TICKS_PER_DAY};
+use crate::value::datetime::{from_naive, to_naive};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
+use datafusion::arrow::datatypes::DataType;
+
+/// Ticks from 0001-01-01 to 1970-01-01: Kusto bins datetimes on the 0001 calendar.
+const EPOCH0001: i128 = 621_355_968_000_000_000;
+
+pub fn register(r: &mut Registry) {
+    r.scalar("bin", bin);
+    r.scalar("floor", bin);
+    r.scalar("bin_at", bin_at);
+    r.scalar("ago", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let ts = convert(c.args[0].clone(), KqlType::TimeSpan);
+        Ok(TExpr::new(
+            datafusion::logical_expr::lit(c.ctx.now) - ts.expr,
+            KqlType::DateTime,
+        ))
+    });
+    r.scalar("now", |c| {
+        let off = match c.args.first() {
+            Some(a) => convert(a.clone(), KqlType::TimeSpan).expr,
+            None => datafusion::logical_expr::lit(0i64),
+        };
+        Ok(TExpr::new(
+            datafusion::logical_expr::lit(c.ctx.now) + off,
+            KqlType::DateTime,
+        ))
+    });
+    for (name, part) in [
+        ("getyear", 0u8),
+        ("getmonth", 1),
+        ("monthofyear", 1),
+        ("dayofmonth", 2),
+        ("hourofday", 3),
+        ("dayofyear", 4),
+        ("week_of_year", 5),
+        ("minuteofhour", 6),
+    ] {
+        let _ = part;
+        r.scalar(name, part_fn);
+    }
+    r.scalar("dayofweek", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_dayofweek",
+            vec![DataType::Int64],
+            DataType::Int64,
+            |a, n| {
+                longs(n, |i| {
+                    Ok(i64_at(&a[0], i)?
+                        .and_then(to_naive)
+                        .map(|d| d.weekday().num_days_from_sunday() as i64 * TICKS_PER_DAY))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            vec![convert(c.args[0].clone(), KqlType::DateTime)],
+            KqlType::TimeSpan,
+        ))
+    });
+    for name in [
+        "startofday",
+        "startofweek",
+        "startofmonth",
+        "startofyear",
+        "endofday",
+        "endofweek",
+        "endofmonth",
+        "endofyear",
+    ] {
+        r.scalar(name, start_end);
+    }
+    r.scalar("datetime_add", datetime_add);
+    r.scalar("datetime_diff", datetime_diff);
+    r.scalar("unixtime_seconds_todatetime", |c| unix(c, 10_000_000.0));
+    r.scalar("unixtime_milliseconds_todatetime", |c| unix(c, 10_000.0));
+    r.scalar("unixtime_microseconds_todatetime", |c| unix(c, 10.0));
+    r.scalar("unixtime_nanoseconds_todatetime", |c| unix(c, 0.01));
+    r.scalar("make_timespan", |c| {
+        arity(c.name, &c.args, 2, 5, c.span)?;
+        let mut e = datafusion::logical_expr::lit(0.0f64);
+        let mults = if c.args.len() == 2 {
+            vec![36_000_000_000.0, 600_000_000.0]
+        } else if c.args.len() == 3 {
+            vec![36_000_000_000.0, 600_000_000.0, 10_000_000.0]
+        } else {
+            vec![
+                864_000_000_000.0,
+                36_000_000_000.0,
+                600_000_000.0,
+                10_000_000.0,
+                1.0,
+            ]
+        };
+        for (a, m) in c.args.iter().zip(mults) {
+            e = e + convert(a.clone(), KqlType::Real).expr * datafusion::logical_expr::lit(m);
+        }
+        Ok(TExpr::new(
+            datafusion::logical_expr::cast(e, DataType::Int64),
+            KqlType::TimeSpan,
+        ))
+    });
+}
+
+fn unix(c: Call<'_>, per: f64) -> Result<TExpr> {
+    arity(c.name, &c.args, 1, 1, c.span)?;
+    let v = convert(c.args[0].clone(), KqlType::Real).expr * datafusion::logical_expr::lit(per);
+    Ok(TExpr::new(
+        datafusion::logical_expr::cast(v, DataType::Int64),
+        KqlType::DateTime,
+    ))
+}
+
+fn floor_div(v: i128, r: i128) -> i128 {
+    v.div_euclid(r) * r
+}
+
+fn bin(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 2, 2, c.span)?;
+    let (v, r) = (c.args[0].clone(), c.args[1].clone());
+    bin_impl(v, r, None, c.span)
+}
+
+fn bin_at(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 3, 3, c.span)?;
+    bin_impl(
+        c.args[0].clone(),
+        c.args[1].clone(),
+        Some(c.args[2].clone()),
+        c.span,
+    )
+}
+
+fn bin_impl(v: TExpr, r: TExpr, at: Option<TExpr>, span: kql::ast::Span) -> Result<TExpr> {
+    match v.ty {
+        KqlType::DateTime | KqlType::TimeSpan => {
+            let ty = v.ty;
+            let r = convert(r, KqlType::TimeSpan);
+            let at = at
+                .map(|a| convert(a, ty))
+                .unwrap_or_else(|| TExpr::null(KqlType::Long));
+            let u = crate::cached_udf!(udf(
+                "kql_bin_ticks",
+                vec![
+                    DataType::Int64,
+                    DataType::Int64,
+                    DataType::Int64,
+                    DataType::Boolean
+                ],
+                DataType::Int64,
+                |a, n| {
+                    let is_dt = datafusion::common::cast::as_boolean_array(&a[3])?;
+                    longs(n, |i| {
+                        let (Some(x), Some(r)) = (i64_at(&a[0], i)?, i64_at(&a[1], i)?) else {
+                            return Ok(None);
+                        };
+                        if r <= 0 {
+                            return Ok(Some(x));
+                        }
+                        let base: i128 = match i64_at(&a[2], i)? {
+                            Some(at) => at as i128,
+                            None if is_dt.value(i) => -EPOCH0001,
+                            None => 0,
+                        };
+                        Ok(i64::try_from(floor_div(x as i128 - base, r as i128) + base).ok())
+                    })
+                }
+            ));
+            Ok(call(
+                &u,
+                vec![
+                    v,
+                    r,
+                    TExpr::new(at.expr, KqlType::Long),
+                    TExpr::bool(ty == KqlType::DateTime),
+                ],
+                ty,
+            ))
+        }
+        t if t.is_integer() && r.ty.is_integer() && at.is_none() => {
+            let ty = v.ty;
+            let u = crate::cached_udf!(udf(
+                "kql_bin_long",
+                vec![DataType::Int64, DataType::Int64],
+                DataType::Int64,
+                |a, n| {
+                    longs(n, |i| {
+                        let (Some(x), Some(r)) = (i64_at(&a[0], i)?, i64_at(&a[1], i)?) else {
+                            return Ok(None);
+                        };
+                        if r <= 0 {
+                            return Ok(None);
+                        }
+                        Ok(i64::try_from(floor_div(x as i128, r as i128)).ok())
+                    })
+                }
+            ));
+            let out = call(
+                &u,
+                vec![convert(v, KqlType::Long), convert(r, KqlType::Long)],
+                KqlType::Long,
+            );
+            Ok(if ty == KqlType::Int {
+                convert(out, KqlType::Int)
+            } else {
+                out
+            })
+        }
+        t if t.is_numeric() || t == KqlType::Dynamic => {
+            let at = at
+                .map(|a| convert(a, KqlType::Real))
+                .unwrap_or_else(|| TExpr::real(0.0));
+            let u = crate::cached_udf!(udf(
+                "kql_bin_real",
+                vec![DataType::Float64; 3],
+                DataType::Float64,
+                |a, n| {
+                    reals(n, |i| {
+                        let (Some(x), Some(r)) = (f64_at(&a[0], i)?, f64_at(&a[1], i)?) else {
+                            return Ok(None);
+                        };
+                        let at = f64_at(&a[2], i)?.unwrap_or(0.0);
+                        if r <= 0.0 {
+                            return Ok(None);
+                        }
+                        Ok(Some(((x - at) / r).floor() * r + at))
+                    })
+                }
+            ));
+            Ok(call(
+                &u,
+                vec![convert(v, KqlType::Real), convert(r, KqlType::Real), at],
+                KqlType::Real,
+            ))
+        }
+        other => bail!(span, "bin() is not defined for {other}"),
+    }
+}
+
+fn part_fn(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 1, 1, c.span)?;
+    let part: u8 = match c.name {
+        "getyear" => 0,
+        "getmonth" | "monthofyear" => 1,
+        "dayofmonth" => 2,
+        "hourofday" => 3,
+        "dayofyear" => 4,
+        "week_of_year" => 5,
+        _ => 6,
+    };
+    let u = udf(
+        &format!("kql_part_{part}"),
+        vec![DataType::Int64],
+        DataType::Int32,
+        move |a, n| {
+            let v = longs(n, |i| {
+                Ok(i64_at(&a[0], i)?.and_then(to_naive).map(|d| match part {
+                    0 => d.year() as i64,
+                    1 => d.month() as i64,
+                    2 => d.day() as i64,
+                    3 => d.hour() as i64,
+                    4 => d.ordinal() as i64,
+                    5 => d.iso_week().week() as i64,
+                    _ => d.minute() as i64,
+                }))
+            })?;
+            datafusion::arrow::compute::cast(&v, &DataType::Int32).map_err(Into::into)
+        },
+    );
+    Ok(call(
+        &u,
+        vec![convert(c.args[0].clone(), KqlType::DateTime)],
+        KqlType::Int,
+    ))
+}
+
+fn add_months(d: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
+    let total = d.year() as i64 * 12 + d.month0() as i64 + months;
+    let (y, m) = (total.div_euclid(12) as i32, total.rem_euclid(12) as u32 + 1);
+    let last = (28..=31)
+        .rev()
+        .find(|day| NaiveDate::from_ymd_opt(y, m, *day).is_some())?;
+    Some(NaiveDate::from_ymd_opt(y, m, d.day().min(last))?.and_time(d.time()))
+}
+
+fn start_end(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 1, 2, c.span)?;
+    let name = c.name.to_string();
+    let end = name.starts_with("end");
+    let unit = name
+        .trim_start_matches("startof")
+        .trim_start_matches("endof")
+        .to_string();
+    let u = udf(
+        &format!("kql_{name}"),
+        vec![DataType::Int64, DataType::Int64],
+        DataType::Int64,
+        move |a, n| {
+            longs(n, |i| {
+                let Some(d) = i64_at(&a[0], i)?.and_then(to_naive) else {
+                    return Ok(None);
+                };
+                let off = i64_at(&a[1], i)?.unwrap_or(0);
+                let day = d.date().and_hms_opt(0, 0, 0);
+                let start = match unit.as_str() {
+                    "day" => day.map(|x| x + Duration::days(off)),
+                    "week" => day.map(|x| {
+                        x - Duration::days(d.weekday().num_days_from_sunday() as i64)
+                            + Duration::weeks(off)
+                    }),
+                    "month" => NaiveDate::from_ymd_opt(d.year(), d.month(), 1)
+                        .and_then(|x| x.and_hms_opt(0, 0, 0))
+                        .and_then(|x| add_months(x, off)),
+                    _ => NaiveDate::from_ymd_opt(d.year(), 1, 1)
+                        .and_then(|x| x.and_hms_opt(0, 0, 0))
+                        .and_then(|x| add_months(x, off * 12)),
+                };
+                let Some(start) = start else { return Ok(None) };
+                if !end {
+                    return Ok(from_naive(start));
+                }
+                let next = match unit.as_str() {
+                    "day" => Some(start + Duration::days(1)),
+                    "week" => Some(start + Duration::weeks(1)),
+                    "month" => add_months(start, 1),
+                    _ => add_months(start, 12),
+                };
+                Ok(next.and_then(from_naive).map(|t| t - 1))
+            })
+        },
+    );
+    let off = c
+        .args
+        .get(1)
+        .map(|o| convert(o.clone(), KqlType::Long))
+        .unwrap_or_else(|| TExpr::long(0));
+    Ok(call(
+        &u,
+        vec![convert(c.args[0].clone(), KqlType::DateTime), off],
+        KqlType::DateTime,
+    ))
+}
+
+fn unit_of(part: &str) -> Option<(&'static str, i64)> {
+    Some(match part.to_ascii_lowercase().as_str() {
+        "year" => ("year", 0),
+        "quarter" => ("month", 3),
+        "month" => ("month", 1),
+        "week" => ("tick", 7 * TICKS_PER_DAY),
+        "day" => ("tick", TICKS_PER_DAY),
+        "hour" => ("tick", 36_000_000_000),
+        "minute" => ("tick", 600_000_000),
+        "second" => ("tick", 10_000_000),
+        "millisecond" => ("tick", 10_000),
+        "microsecond" => ("tick", 10),
+        "nanosecond" => ("tick", 0),
+        _ => return None,
+    })
+}
+
+fn datetime_add(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 3, 3, c.span)?;
+    let Some(part) = c.args[0].as_str_literal().map(str::to_string) else {
+        bail!(c.span, "datetime_add() needs a constant part name")
+    };
+    let Some((kind, mult)) = unit_of(&part) else {
+        bail!(c.span, "unknown datetime part '{part}'")
+    };
+    let amount = convert(c.args[1].clone(), KqlType::Long);
+    let dt = convert(c.args[2].clone(), KqlType::DateTime);
+    if kind == "tick" {
+        let m = if mult == 0 { 1 } else { mult };
+        let e = dt.expr + amount.expr * datafusion::logical_expr::lit(m);
+        let e = if mult == 0 { dt_div(e) } else { e };
+        return Ok(TExpr::new(e, KqlType::DateTime));
+    }
+    let months_per = if part.eq_ignore_ascii_case("year") {
+        12
+    } else {
+        mult
+    };
+    let u = udf(
+        &format!("kql_datetime_add_m{months_per}"),
+        vec![DataType::Int64, DataType::Int64],
+        DataType::Int64,
+        move |a, n| {
+            longs(n, |i| {
+                let (Some(k), Some(d)) = (i64_at(&a[0], i)?, i64_at(&a[1], i)?.and_then(to_naive))
+                else {
+                    return Ok(None);
+                };
+                Ok(add_months(d, k * months_per)
+                    .and_then(from_naive)
+                    .map(|t| t + i64_at(&a[1], i).ok().flatten().unwrap_or(0).rem_euclid(1)))
+            })
+        },
+    );
+    Ok(call(&u, vec![amount, dt], KqlType::DateTime))
+}
+
+fn dt_div(e: datafusion::logical_expr::Expr) -> datafusion::logical_expr::Expr {
+    e
+}
+
+fn datetime_diff(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 3, 3, c.span)?;
+    let Some(part) = c.args[0].as_str_literal().map(str::to_ascii_lowercase) else {
+        bail!(c.span, "datetime_diff() needs a constant part name")
+    };
+    if unit_of(&part).is_none() {
+        bail!(c.span, "unknown datetime part '{part}'")
+    }
+    let a1 = convert(c.args[1].clone(), KqlType::DateTime);
+    let a2 = convert(c.args[2].clone(), KqlType::DateTime);
+    let u = udf(
+        &format!("kql_datetime_diff_{part}"),
+        vec![DataType::Int64, DataType::Int64],
+        DataType::Int64,
+        move |a, n| {
+            longs(n, |i| {
+                let (Some(x), Some(y)) = (i64_at(&a[0], i)?, i64_at(&a[1], i)?) else {
+                    return Ok(None);
+                };
+                let (Some(dx), Some(dy)) = (to_naive(x), to_naive(y)) else {
+                    return Ok(None);
+                };
+                let months = |d: &NaiveDateTime| d.year() as i64 * 12 + d.month0() as i64;
+                Ok(Some(match part.as_str() {
+                    "year" => (dx.year() - dy.year()) as i64,
+                    "quarter" => months(&dx).div_euclid(3) - months(&dy).div_euclid(3),
+                    "month" => months(&dx) - months(&dy),
+                    "week" => {
+                        let sw = |t: i64, d: &NaiveDateTime| {
+                            (t - (t.rem_euclid(TICKS_PER_DAY))
+                                - d.weekday().num_days_from_sunday() as i64 * TICKS_PER_DAY)
+                                / (7 * TICKS_PER_DAY)
+                        };
+                        sw(x, &dx) - sw(y, &dy)
+                    }
+                    "nanosecond" => (x - y) * 100,
+                    other => {
+                        let per = unit_of(other).map(|u| u.1).unwrap_or(1).max(1);
+                        x.div_euclid(per) - y.div_euclid(per)
+                    }
+                }))
+            })
+        },
+    );
+    Ok(call(&u, vec![a1, a2], KqlType::Long))
+}
