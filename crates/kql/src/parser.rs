@@ -854,7 +854,7 @@ impl Parser {
             for _ in 0..=k {
                 self.bump();
             }
-            let value = self.primary()?;
+            let value = self.param_value()?;
             out.push(OpParam {
                 name,
                 span: start.to(value.span),
@@ -862,6 +862,24 @@ impl Parser {
             });
         }
         Ok(out)
+    }
+
+    /// A parameter value: one name or literal token (`kind=inner`, `isfuzzy=true`).
+    fn param_value(&mut self) -> PResult<Expr> {
+        let sp = self.span();
+        let kind = match self.peek().clone() {
+            Tok::Ident(n) => match n.to_ascii_lowercase().as_str() {
+                "true" => ExprKind::Literal(Literal::Bool(true)),
+                "false" => ExprKind::Literal(Literal::Bool(false)),
+                _ => ExprKind::Name(n),
+            },
+            Tok::Str(s) => ExprKind::Literal(Literal::String(s)),
+            Tok::Long(v) => ExprKind::Literal(Literal::Long(v)),
+            Tok::Real(v) => ExprKind::Literal(Literal::Real(v)),
+            _ => return Err(self.err_expected("a parameter value")),
+        };
+        self.bump();
+        Ok(Expr { kind, span: sp })
     }
 
     fn patterns(&mut self) -> PResult<Vec<ColumnPattern>> {

@@ -35,6 +35,13 @@ impl WindowCollector {
         TExpr::new(super::rel::col_ref(&name), ty)
     }
 
+    /// Pushes a window expression and applies `post` to its column (casts, offsets): window
+    /// nodes accept only bare window functions.
+    fn push_post(&mut self, e: Expr, ty: KqlType, post: impl FnOnce(Expr) -> Expr) -> TExpr {
+        let c = self.push(e, ty);
+        TExpr::new(post(c.expr), ty)
+    }
+
     /// The input with the window columns appended.
     pub fn apply(self, rel: &Rel) -> Result<Rel> {
         let exprs: Vec<Expr> = self
@@ -114,8 +121,9 @@ impl Planner<'_> {
                     )
                 }
                 let rn = row_number().order_by(order).build()?;
-                let e = cast(rn, DataType::Int64) + datafusion::logical_expr::lit(start - 1);
-                (e, KqlType::Long)
+                return Ok(w.borrow_mut().push_post(rn, KqlType::Long, |c| {
+                    cast(c, DataType::Int64) + datafusion::logical_expr::lit(start - 1)
+                }));
             }
             "prev" | "next" => {
                 let Some(x) = targs.first().cloned() else {
