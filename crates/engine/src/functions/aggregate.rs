@@ -32,6 +32,18 @@ pub struct AggCollector {
 impl AggCollector {
     pub fn push(&mut self, e: Expr, ty: KqlType) -> TExpr {
         let name = format!("__agg{}", self.aggs.len());
+        // `coalesce(agg, default)` marked by AggPost: aggregate the inner call, coalesce after.
+        if let Expr::Alias(a) = &e
+            && a.name == POST_MARK
+            && let Expr::ScalarFunction(f) = a.expr.as_ref()
+            && f.args.len() == 2
+        {
+            let inner = f.args[0].clone();
+            let dflt = f.args[1].clone();
+            self.aggs.push((inner, name.clone(), ty));
+            let c = crate::plan::rel::col_ref(&name);
+            return TExpr::new(datafusion::functions::expr_fn::coalesce(vec![c, dflt]), ty);
+        }
         self.aggs.push((e, name.clone(), ty));
         TExpr::new(crate::plan::rel::col_ref(&name), ty)
     }
@@ -196,7 +208,7 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
             } else {
                 base
             };
-            (e, ty)
+            (zero_if_null(e, ty), ty)
         }
         "avg" | "avgif" => {
             need(if func == "avg" { 1 } else { 2 })?;
@@ -207,7 +219,7 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
             } else {
                 base
             };
-            (e, KqlType::Real)
+            (AggPost::Coalesce(lit(f64::NAN)).wrap(e), KqlType::Real)
         }
         "min" | "max" | "minif" | "maxif" => {
             need(if func.ends_with("if") { 2 } else { 1 })?;
@@ -250,7 +262,7 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
             } else {
                 base
             };
-            (e, KqlType::Real)
+            (AggPost::Coalesce(lit(0.0f64)).wrap(e), KqlType::Real)
         }
         "covariance" | "covariancep" | "covarianceif" => {
             need(if func == "covarianceif" { 3 } else { 2 })?;
@@ -336,6 +348,35 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
         }
         other => bail!(span, "aggregate '{other}' is not supported"),
     })
+}
+
+/// Post-processing of an aggregate's value (the aggregate itself stays the root expression
+/// that the Aggregate node sees; see `AggCollector`).
+pub enum AggPost {
+    Coalesce(Expr),
+}
+
+impl AggPost {
+    fn wrap(self, e: Expr) -> Expr {
+        match self {
+            AggPost::Coalesce(d) => Expr::Alias(datafusion::logical_expr::expr::Alias::new(
+                datafusion::functions::expr_fn::coalesce(vec![e, d]),
+                None::<&str>,
+                POST_MARK,
+            )),
+        }
+    }
+}
+
+/// Alias name marking a post-processed aggregate: the collector splits it.
+pub const POST_MARK: &str = "__kql_post";
+
+fn zero_if_null(e: Expr, ty: KqlType) -> Expr {
+    let zero = match ty {
+        KqlType::Real | KqlType::Decimal => lit(0.0f64),
+        _ => lit(0i64),
+    };
+    AggPost::Coalesce(zero).wrap(e)
 }
 
 /// The type Kusto gives `sum`: long for integers, real for reals, timespan for timespans.

@@ -370,16 +370,10 @@ fn dynamic_to_string_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
 /// out-of-range values give null.
 pub fn parse_long(t: &str) -> Option<i64> {
     let t = t.trim();
-    if let Ok(v) = t.parse::<i64>() {
-        return Some(v);
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).ok();
     }
-    // Kusto accepts a real text and truncates it ("5.9" → 5) when it is in range.
-    let r: f64 = t.parse().ok()?;
-    if r.is_finite() && r >= -9.223372036854776e18 && r < 9.223372036854776e18 {
-        Some(r.trunc() as i64)
-    } else {
-        None
-    }
+    t.strip_prefix('+').unwrap_or(t).parse::<i64>().ok()
 }
 
 fn string_to_long_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {

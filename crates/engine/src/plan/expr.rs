@@ -825,6 +825,12 @@ fn numeric_join(a: KqlType, b: KqlType) -> KqlType {
 /// Arithmetic with Kusto's typing of datetimes and timespans.
 pub fn arith(op: BinaryOp, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
     use KqlType::*;
+    if a.ty == Dynamic && b.ty == Dynamic {
+        bail!(
+            span,
+            "operator '{op}' is not defined for dynamic and dynamic: convert with todouble() or tolong()"
+        )
+    }
     let a = if a.ty == Dynamic { convert(a, Real) } else { a };
     let b = if b.ty == Dynamic { convert(b, Real) } else { b };
     let a = if a.ty == Bool { convert(a, Long) } else { a };
@@ -845,8 +851,15 @@ pub fn arith(op: BinaryOp, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
     };
     match (a.ty, b.ty) {
         (x, y) if x.is_numeric() && y.is_numeric() => {
-            let t = numeric_join(x, y);
+            // int arithmetic is carried out in long, as Kusto does.
+            let t = match numeric_join(x, y) {
+                Int => Long,
+                t => t,
+            };
             let (ca, cb) = (convert(a, t), convert(b, t));
+            if matches!(t, Real | Decimal) && op == BinaryOp::Mod {
+                return Ok(kit::call_exprs(&fmod_udf(), vec![ca.expr, cb.expr], t));
+            }
             if t.is_integer() && matches!(op, BinaryOp::Div | BinaryOp::Mod) {
                 return Ok(int_div_mod(op, ca, cb, t));
             }
@@ -933,6 +946,26 @@ fn int_div_mod(op: BinaryOp, a: TExpr, b: TExpr, t: KqlType) -> TExpr {
     } else {
         TExpr::new(e, t)
     }
+}
+
+fn fmod_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
+    crate::cached_udf!(kit::udf(
+        "kql_fmod",
+        vec![DataType::Float64, DataType::Float64],
+        DataType::Float64,
+        |a, _| {
+            let (x, y) = (
+                datafusion::common::cast::as_float64_array(&a[0])?,
+                datafusion::common::cast::as_float64_array(&a[1])?,
+            );
+            let out: datafusion::arrow::array::Float64Array = x
+                .iter()
+                .zip(y.iter())
+                .map(|(p, q)| Some(p?.rem_euclid(q?)))
+                .collect();
+            Ok(Arc::new(out) as ArrayRef)
+        }
+    ))
 }
 
 fn idiv_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {

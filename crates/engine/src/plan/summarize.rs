@@ -271,7 +271,11 @@ fn default_agg_name(e: &ast::Expr) -> Option<String> {
                 "covariance" | "covariancep" | "covarianceif" => {
                     args.iter().take(2).map(derive_name).collect()
                 }
-                _ => args.first().map(derive_name).into_iter().collect(),
+                _ => args
+                    .first()
+                    .map(|a| derive_name(a).or_else(|| first_column(a)))
+                    .into_iter()
+                    .collect(),
             };
             let extra: Vec<String> = if f == "percentile" {
                 args.get(1).map(pct_text).into_iter().collect()
@@ -279,6 +283,20 @@ fn default_agg_name(e: &ast::Expr) -> Option<String> {
                 vec![]
             };
             Some(aggregate::default_name(f, &arg_names, &extra))
+        }
+        _ => None,
+    }
+}
+
+/// The first column named inside an expression (`sum(toint(v))` is named after `v`).
+fn first_column(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Call { args, .. } => args.iter().find_map(first_column),
+        ExprKind::Paren(i) | ExprKind::Unary(_, i) => first_column(i),
+        ExprKind::Binary(_, l, r) => first_column(l).or_else(|| first_column(r)),
+        ExprKind::Member(b, _) | ExprKind::Index(b, _) => {
+            derive_name(e).or_else(|| first_column(b))
         }
         _ => None,
     }
