@@ -1,3 +1,4 @@
+#![allow(clippy::large_enum_variant)]
 //! The KQL language: tokens, lexer, AST with spans, a recursive-descent parser with Pratt
 //! expressions, and diagnostics. This crate knows nothing about execution.
 
