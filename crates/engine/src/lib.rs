@@ -7,6 +7,7 @@ pub mod functions;
 pub mod output;
 pub mod plan;
 pub mod run;
+pub mod schema;
 pub mod texpr;
 pub mod types;
 pub mod value;

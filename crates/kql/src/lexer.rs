@@ -75,16 +75,17 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
         }
         let start = i;
         // {{Placeholder}}
-        if c == b'{' && b.get(i + 1) == Some(&b'{') {
-            if let Some(end) = src[i + 2..].find("}}") {
-                let name = src[i + 2..i + 2 + end].trim().to_string();
-                i += end + 4;
-                out.push(Token {
-                    tok: Tok::Placeholder(name),
-                    span: Span::new(start, i),
-                });
-                continue;
-            }
+        if c == b'{'
+            && b.get(i + 1) == Some(&b'{')
+            && let Some(end) = src[i + 2..].find("}}")
+        {
+            let name = src[i + 2..i + 2 + end].trim().to_string();
+            i += end + 4;
+            out.push(Token {
+                tok: Tok::Placeholder(name),
+                span: Span::new(start, i),
+            });
+            continue;
         }
         // Strings: '..' ".." @'..' @".." h'..' ```..```
         if c == b'`' && src[i..].starts_with("```") {
@@ -124,20 +125,21 @@ pub fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
             continue;
         }
         // ['quoted'] identifiers
-        if c == b'[' && matches!(b.get(i + 1), Some(b'"') | Some(b'\'')) {
-            if let Ok((s, end)) = lex_string(src, i + 1, false) {
-                let mut j = end;
-                while j < b.len() && b[j].is_ascii_whitespace() {
-                    j += 1;
-                }
-                if b.get(j) == Some(&b']') {
-                    i = j + 1;
-                    out.push(Token {
-                        tok: Tok::QuotedIdent(s),
-                        span: Span::new(start, i),
-                    });
-                    continue;
-                }
+        if c == b'['
+            && matches!(b.get(i + 1), Some(b'"') | Some(b'\''))
+            && let Ok((s, end)) = lex_string(src, i + 1, false)
+        {
+            let mut j = end;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if b.get(j) == Some(&b']') {
+                i = j + 1;
+                out.push(Token {
+                    tok: Tok::QuotedIdent(s),
+                    span: Span::new(start, i),
+                });
+                continue;
             }
         }
         if c.is_ascii_digit()
@@ -370,10 +372,8 @@ fn lex_number(src: &str, start: usize) -> Result<(Tok, usize), Diagnostic> {
             Span::new(i, j),
         ));
     }
-    if !is_real {
-        if let Ok(v) = num.parse::<i64>() {
-            return Ok((Tok::Long(v), i));
-        }
+    if !is_real && let Ok(v) = num.parse::<i64>() {
+        return Ok((Tok::Long(v), i));
     }
     let v: f64 = num
         .parse()

@@ -22,7 +22,7 @@ pub enum Piped {
     Tabular(TabularExpr),
 }
 
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 100;
 
 fn describe(t: &Tok) -> String {
     match t {
@@ -823,10 +823,7 @@ impl Parser {
     /// `name=value` operator parameters whose names start with one of `prefixes`.
     fn op_params(&mut self, prefixes: &[&str]) -> PResult<Vec<OpParam>> {
         let mut out = Vec::new();
-        loop {
-            let Tok::Ident(first) = self.peek().clone() else {
-                break;
-            };
+        while let Tok::Ident(first) = self.peek().clone() {
             // name, possibly dotted: hint.strategy
             let mut k = 1;
             let mut name = first.clone();
@@ -899,7 +896,7 @@ impl Parser {
         let mut text = String::new();
         let mut first = true;
         loop {
-            if !first && !(self.span().start == self.prev_end()) {
+            if !first && (self.span().start != self.prev_end()) {
                 break;
             }
             match self.peek().clone() {

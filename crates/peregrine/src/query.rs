@@ -26,6 +26,10 @@ pub struct QueryArgs {
     /// Register a file as a table: NAME=FILE (CSV, JSON/NDJSON or Parquet, by extension).
     #[arg(long = "table", value_name = "NAME=FILE")]
     tables: Vec<String>,
+    /// Register an empty table for each schema JSON file in this directory (Sentinel
+    /// CustomTables format), e.g. to check that a rule plans.
+    #[arg(long = "schemas", value_name = "DIR")]
+    schemas: Option<std::path::PathBuf>,
     /// Pin now() (and ago()) to this datetime, e.g. 2024-05-01T00:00:00Z.
     #[arg(long)]
     now: Option<String>,
@@ -76,6 +80,10 @@ pub async fn run(args: QueryArgs) -> Result<ExitCode> {
     };
     let session = engine::new_session();
     let mut catalog = MemoryCatalog::new();
+    if let Some(dir) = &args.schemas {
+        let schemas = engine::schema::load_dir(dir)?;
+        engine::schema::register_empty(&mut catalog, &schemas)?;
+    }
     for t in &args.tables {
         register(&session, &mut catalog, t).await?;
     }

@@ -167,7 +167,7 @@ pub fn register(r: &mut Registry) {
         ))
     });
     fn pack(c: Call<'_>) -> Result<TExpr> {
-        if c.args.len() % 2 != 0 {
+        if !c.args.len().is_multiple_of(2) {
             crate::bail!(c.span, "{}() expects key/value pairs", c.name)
         }
         let mut args = Vec::new();

@@ -121,7 +121,7 @@ fn concat(c: &Call<'_>, args: Vec<TExpr>, delim: Option<TExpr>) -> TExpr {
                 let (d, parts) = if has_delim {
                     (str_at(&a[0], i)?.unwrap_or(""), &a[1..])
                 } else {
-                    ("", &a[..])
+                    ("", a)
                 };
                 for (j, p) in parts.iter().enumerate() {
                     if j > 0 {

@@ -76,10 +76,10 @@ pub fn matches(kind: StrOpKind, cs: bool, hay: &str, needle: &str) -> bool {
     }
 }
 
+type UdfCache = std::sync::Mutex<std::collections::HashMap<(u8, bool), Arc<ScalarUDF>>>;
+
 fn op_udf(kind: StrOpKind, cs: bool) -> Arc<ScalarUDF> {
-    static CELLS: OnceLock<
-        std::sync::Mutex<std::collections::HashMap<(u8, bool), Arc<ScalarUDF>>>,
-    > = OnceLock::new();
+    static CELLS: OnceLock<UdfCache> = OnceLock::new();
     let key = (kind as u8, cs);
     let map = CELLS.get_or_init(Default::default);
     let mut guard = match map.lock() {

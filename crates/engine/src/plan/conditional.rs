@@ -35,7 +35,7 @@ fn iff(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
 }
 
 fn case(args: Vec<TExpr>, span: Span) -> Result<TExpr> {
-    if args.len() < 3 || args.len() % 2 == 0 {
+    if args.len() < 3 || args.len().is_multiple_of(2) {
         bail!(
             span,
             "case() expects pairs of predicate and value, then an else value"

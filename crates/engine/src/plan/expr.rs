@@ -354,7 +354,7 @@ impl Planner<'_> {
                 // `in (T)` where T is a tabular let or table: a subquery.
                 if let [single] = items.as_slice()
                     && let ExprKind::Name(n) = &single.kind
-                    && !cx.rel.is_some_and(|r| r.find(n).is_some())
+                    && cx.rel.is_none_or(|r| r.find(n).is_none())
                     && self.is_tabular_name(n, cx.env)
                 {
                     let rel = self.tabular_name(n, single.span, cx.env)?;

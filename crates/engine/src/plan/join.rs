@@ -111,6 +111,7 @@ impl Planner<'_> {
         Ok(keys)
     }
 
+    #[allow(clippy::only_used_in_recursion)]
     fn collect_eq(
         &self,
         e: &ast::Expr,

@@ -151,6 +151,7 @@ fn tuple_index_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
 
 impl Planner<'_> {
     /// Expands `items` of `rel`; returns the expanded relation and the expanded column names.
+    #[allow(clippy::too_many_arguments)]
     fn expand(
         &self,
         rel: &Rel,

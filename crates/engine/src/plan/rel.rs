@@ -108,7 +108,7 @@ pub fn unique_name(base: &str, taken: &[String]) -> String {
     let mut i = 1;
     loop {
         let cand = format!("{base}{i}");
-        if !taken.iter().any(|t| *t == cand) {
+        if !taken.contains(&cand) {
             return cand;
         }
         i += 1;

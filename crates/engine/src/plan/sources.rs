@@ -66,7 +66,7 @@ impl Planner<'_> {
                 })?,
             );
         }
-        if values.len() % columns.len() != 0 {
+        if !values.len().is_multiple_of(columns.len()) {
             bail!(
                 span,
                 "datatable has {} values, which is not a multiple of its {} columns",

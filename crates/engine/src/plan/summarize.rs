@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::functions::aggregate::{self, AggCollector};
 use crate::texpr::TExpr;
 use crate::types::KqlType;
-use datafusion::functions_aggregate::first_last::first_value;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr};
 use kql::ast::{self, ExprKind, NamedExpr, Span};
 use std::cell::RefCell;
@@ -175,9 +174,13 @@ impl Planner<'_> {
         let order = vec![SortExpr::new(k_sort.clone(), asc, false)];
         let not_null = k_sort.is_not_null();
         let pick = |e: Expr| -> Result<Expr> {
-            Ok(first_value(e, order.clone())
-                .filter(not_null.clone())
-                .build()?)
+            Ok(
+                datafusion::functions_aggregate::first_last::first_value_udaf()
+                    .call(vec![e])
+                    .order_by(order.clone())
+                    .filter(not_null.clone())
+                    .build()?,
+            )
         };
         let mut names = ne.names.iter().map(|n| n.name.clone());
         let mut out = Vec::new();
