@@ -66,7 +66,25 @@ pub async fn run_query(
     opts: &RunOptions,
 ) -> Result<QueryResult> {
     let (plan, columns) = plan_query(catalog, session, text, opts)?;
-    let df = session.execute_logical_plan(plan).await?;
-    let batches = df.collect().await?;
+    // Execute on a task so that a panic inside DataFusion becomes an error, not a crash.
+    let session = session.clone();
+    let task = tokio::spawn(async move {
+        let df = session.execute_logical_plan(plan).await?;
+        df.collect().await
+    });
+    let batches = match task.await {
+        Ok(r) => r?,
+        Err(e) if e.is_panic() => {
+            let msg = e
+                .into_panic()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "the execution engine failed".into());
+            return Err(EngineError::Other(format!(
+                "internal error while running the query ({msg}); please report it with the query"
+            )));
+        }
+        Err(e) => return Err(EngineError::Other(format!("query task failed: {e}"))),
+    };
     Ok(QueryResult { columns, batches })
 }

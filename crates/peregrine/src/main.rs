@@ -25,6 +25,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Engine panics are caught and reported as errors; keep the default hook's backtrace
+    // noise off the user's terminal unless asked for.
+    if std::env::var_os("PEREGRINE_DEBUG").is_none() {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

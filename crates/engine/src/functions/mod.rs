@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
+pub mod ip;
 pub mod kit;
 pub mod math;
 pub mod rowwise;
@@ -64,6 +65,7 @@ pub fn registry() -> &'static Registry {
         datetime::register(&mut r);
         math::register(&mut r);
         dynamic::register(&mut r);
+        ip::register(&mut r);
         r
     })
 }

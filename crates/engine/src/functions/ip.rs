@@ -1,0 +1,417 @@
+//! IP family: ipv4_is_private, ipv4_is_in_range, ipv4_is_in_any_range, ipv4_is_match,
+//! ipv4_compare, parse_ipv4, format_ipv4, has_ipv4, has_ipv4_prefix, has_any_ipv4,
+//! ipv6_compare, ipv6_is_match.
+
+use super::Registry;
+use super::conversion::{convert, to_string};
+use super::kit::{arity, call, udf};
+use super::rowwise::*;
+use crate::texpr::TExpr;
+use crate::types::KqlType;
+use crate::value::dynamic::{self, Value};
+use datafusion::arrow::datatypes::DataType;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// `a.b.c.d` or `a.b.c.d/n` → (address, prefix length).
+pub fn parse_v4(s: &str) -> Option<(u32, u32)> {
+    let s = s.trim();
+    let (addr, bits) = match s.split_once('/') {
+        Some((a, b)) => (a, b.trim().parse::<u32>().ok().filter(|b| *b <= 32)?),
+        None => (s, 32),
+    };
+    let ip: Ipv4Addr = addr.trim().parse().ok()?;
+    Some((u32::from(ip), bits))
+}
+
+fn mask(bits: u32) -> u32 {
+    if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    }
+}
+
+fn in_range(ip: &str, range: &str) -> Option<bool> {
+    let (a, abits) = parse_v4(ip)?;
+    let (r, rbits) = parse_v4(range)?;
+    let _ = abits;
+    Some(a & mask(rbits) == r & mask(rbits))
+}
+
+pub fn is_private(ip: &str) -> Option<bool> {
+    let (a, _) = parse_v4(ip)?;
+    let ranges = [("10.0.0.0", 8), ("172.16.0.0", 12), ("192.168.0.0", 16)];
+    Some(ranges.iter().any(|(r, b)| {
+        let r = u32::from(r.parse::<Ipv4Addr>().unwrap_or(Ipv4Addr::UNSPECIFIED));
+        a & mask(*b) == r & mask(*b)
+    }))
+}
+
+fn parse_v6(s: &str) -> Option<(u128, u32)> {
+    let s = s.trim();
+    let (addr, bits) = match s.split_once('/') {
+        Some((a, b)) => (a, b.trim().parse::<u32>().ok().filter(|b| *b <= 128)?),
+        None => (s, 128),
+    };
+    let ip: IpAddr = addr.trim().parse().ok()?;
+    let v = match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    };
+    let bits = if matches!(ip, IpAddr::V4(_)) && s.contains('/') {
+        bits + 96
+    } else {
+        bits
+    };
+    Some((v, bits.min(128)))
+}
+
+fn mask6(bits: u32) -> u128 {
+    if bits == 0 {
+        0
+    } else {
+        u128::MAX << (128 - bits)
+    }
+}
+
+fn ipv4_tokens(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+pub fn register(r: &mut Registry) {
+    r.scalar("ipv4_is_private", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_ipv4_is_private",
+            vec![DataType::Utf8],
+            DataType::Boolean,
+            |a, n| { bools(n, |i| Ok(str_at(&a[0], i)?.and_then(is_private))) }
+        ));
+        Ok(call(&u, vec![to_string(c.args[0].clone())], KqlType::Bool))
+    });
+    r.scalar("ipv4_is_in_range", |c| {
+        arity(c.name, &c.args, 2, 2, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_ipv4_is_in_range",
+            vec![DataType::Utf8; 2],
+            DataType::Boolean,
+            |a, n| {
+                bools(n, |i| {
+                    Ok(str_at(&a[0], i)?
+                        .zip(str_at(&a[1], i)?)
+                        .and_then(|(ip, r)| in_range(ip, r)))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            c.args.into_iter().map(to_string).collect(),
+            KqlType::Bool,
+        ))
+    });
+    r.scalar("ipv4_is_in_any_range", |c| {
+        arity(c.name, &c.args, 2, 64, c.span)?;
+        let k = c.args.len();
+        let u = udf(
+            &format!("kql_ipv4_is_in_any_range{k}"),
+            vec![DataType::Utf8; k],
+            DataType::Boolean,
+            move |a, n| {
+                bools(n, |i| {
+                    let Some(ip) = str_at(&a[0], i)? else {
+                        return Ok(None);
+                    };
+                    if parse_v4(ip).is_none() {
+                        return Ok(None);
+                    }
+                    let mut ranges = Vec::new();
+                    for col in &a[1..] {
+                        if let Some(t) = str_at(col, i)? {
+                            match dynamic::parse(t) {
+                                Some(Value::Array(v)) => {
+                                    ranges.extend(v.iter().map(dynamic::to_kql_string))
+                                }
+                                Some(Value::String(s)) => ranges.push(s),
+                                _ => ranges.push(t.to_string()),
+                            }
+                        }
+                    }
+                    Ok(Some(ranges.iter().any(|r| in_range(ip, r) == Some(true))))
+                })
+            },
+        );
+        let args = c
+            .args
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if i == 0 {
+                    to_string(a)
+                } else {
+                    super::conversion::to_dynamic(a)
+                }
+            })
+            .collect();
+        Ok(call(&u, args, KqlType::Bool))
+    });
+    r.scalar("ipv4_is_match", |c| {
+        arity(c.name, &c.args, 2, 3, c.span)?;
+        let p = c
+            .args
+            .get(2)
+            .map(|p| convert(p.clone(), KqlType::Long))
+            .unwrap_or_else(|| TExpr::long(32));
+        let u = crate::cached_udf!(udf(
+            "kql_ipv4_is_match",
+            vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
+            DataType::Boolean,
+            |a, n| {
+                bools(n, |i| {
+                    let (Some(x), Some(y)) = (
+                        str_at(&a[0], i)?.and_then(parse_v4),
+                        str_at(&a[1], i)?.and_then(parse_v4),
+                    ) else {
+                        return Ok(None);
+                    };
+                    let bits =
+                        x.1.min(y.1)
+                            .min(i64_at(&a[2], i)?.unwrap_or(32).clamp(0, 32) as u32);
+                    Ok(Some(x.0 & mask(bits) == y.0 & mask(bits)))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            vec![
+                to_string(c.args[0].clone()),
+                to_string(c.args[1].clone()),
+                p,
+            ],
+            KqlType::Bool,
+        ))
+    });
+    r.scalar("ipv4_compare", |c| {
+        arity(c.name, &c.args, 2, 3, c.span)?;
+        let p = c
+            .args
+            .get(2)
+            .map(|p| convert(p.clone(), KqlType::Long))
+            .unwrap_or_else(|| TExpr::long(32));
+        let u = crate::cached_udf!(udf(
+            "kql_ipv4_compare",
+            vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
+            DataType::Int64,
+            |a, n| {
+                longs(n, |i| {
+                    let (Some(x), Some(y)) = (
+                        str_at(&a[0], i)?.and_then(parse_v4),
+                        str_at(&a[1], i)?.and_then(parse_v4),
+                    ) else {
+                        return Ok(None);
+                    };
+                    let bits =
+                        x.1.min(y.1)
+                            .min(i64_at(&a[2], i)?.unwrap_or(32).clamp(0, 32) as u32);
+                    Ok(Some(match (x.0 & mask(bits)).cmp(&(y.0 & mask(bits))) {
+                        std::cmp::Ordering::Less => -1,
+                        std::cmp::Ordering::Equal => 0,
+                        std::cmp::Ordering::Greater => 1,
+                    }))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            vec![
+                to_string(c.args[0].clone()),
+                to_string(c.args[1].clone()),
+                p,
+            ],
+            KqlType::Long,
+        ))
+    });
+    r.scalar("parse_ipv4", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_parse_ipv4",
+            vec![DataType::Utf8],
+            DataType::Int64,
+            |a, n| {
+                longs(n, |i| {
+                    Ok(str_at(&a[0], i)?
+                        .and_then(parse_v4)
+                        .map(|(v, b)| (v & mask(b)) as i64))
+                })
+            }
+        ));
+        Ok(call(&u, vec![to_string(c.args[0].clone())], KqlType::Long))
+    });
+    r.scalar("format_ipv4", |c| {
+        arity(c.name, &c.args, 1, 2, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_format_ipv4",
+            vec![DataType::Int64],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    Ok(Some(match i64_at(&a[0], i)? {
+                        Some(v) if (0..=u32::MAX as i64).contains(&v) => {
+                            Ipv4Addr::from(v as u32).to_string()
+                        }
+                        _ => String::new(),
+                    }))
+                })
+            }
+        ));
+        let a = c.args[0].clone();
+        let a = if a.ty == KqlType::String {
+            TExpr::new(
+                call(
+                    &crate::cached_udf!(udf(
+                        "kql_parse_ipv4_fmt",
+                        vec![DataType::Utf8],
+                        DataType::Int64,
+                        |a, n| {
+                            longs(n, |i| {
+                                Ok(str_at(&a[0], i)?.and_then(parse_v4).map(|(v, _)| v as i64))
+                            })
+                        }
+                    )),
+                    vec![a],
+                    KqlType::Long,
+                )
+                .expr,
+                KqlType::Long,
+            )
+        } else {
+            convert(a, KqlType::Long)
+        };
+        Ok(call(&u, vec![a], KqlType::String))
+    });
+    for name in ["has_ipv4", "has_ipv4_prefix"] {
+        r.scalar(name, |c| {
+            arity(c.name, &c.args, 2, 2, c.span)?;
+            let prefix = c.name == "has_ipv4_prefix";
+            let u = udf(
+                &format!("kql_{}", c.name),
+                vec![DataType::Utf8; 2],
+                DataType::Boolean,
+                move |a, n| {
+                    bools(n, |i| {
+                        let (Some(s), Some(ip)) = (str_at(&a[0], i)?, str_at(&a[1], i)?) else {
+                            return Ok(None);
+                        };
+                        Ok(Some(ipv4_tokens(s).iter().any(|t| {
+                            if prefix {
+                                parse_v4(t).is_some()
+                                    && t.starts_with(ip)
+                                    && (ip.ends_with('.')
+                                        || t[ip.len()..].starts_with('.')
+                                        || t.len() == ip.len())
+                            } else {
+                                *t == ip && parse_v4(t).is_some()
+                            }
+                        })))
+                    })
+                },
+            );
+            Ok(call(
+                &u,
+                c.args.into_iter().map(to_string).collect(),
+                KqlType::Bool,
+            ))
+        });
+    }
+    r.scalar("ipv6_compare", |c| {
+        arity(c.name, &c.args, 2, 3, c.span)?;
+        let p = c
+            .args
+            .get(2)
+            .map(|p| convert(p.clone(), KqlType::Long))
+            .unwrap_or_else(|| TExpr::long(128));
+        let u = crate::cached_udf!(udf(
+            "kql_ipv6_compare",
+            vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
+            DataType::Int64,
+            |a, n| {
+                longs(n, |i| {
+                    let (Some(x), Some(y)) = (
+                        str_at(&a[0], i)?.and_then(parse_v6),
+                        str_at(&a[1], i)?.and_then(parse_v6),
+                    ) else {
+                        return Ok(None);
+                    };
+                    let bits =
+                        x.1.min(y.1)
+                            .min(i64_at(&a[2], i)?.unwrap_or(128).clamp(0, 128) as u32);
+                    Ok(Some(match (x.0 & mask6(bits)).cmp(&(y.0 & mask6(bits))) {
+                        std::cmp::Ordering::Less => -1,
+                        std::cmp::Ordering::Equal => 0,
+                        std::cmp::Ordering::Greater => 1,
+                    }))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            vec![
+                to_string(c.args[0].clone()),
+                to_string(c.args[1].clone()),
+                p,
+            ],
+            KqlType::Long,
+        ))
+    });
+    r.scalar("ipv6_is_match", |c| {
+        arity(c.name, &c.args, 2, 3, c.span)?;
+        let p = c
+            .args
+            .get(2)
+            .map(|p| convert(p.clone(), KqlType::Long))
+            .unwrap_or_else(|| TExpr::long(128));
+        let u = crate::cached_udf!(udf(
+            "kql_ipv6_is_match",
+            vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
+            DataType::Boolean,
+            |a, n| {
+                bools(n, |i| {
+                    let (Some(x), Some(y)) = (
+                        str_at(&a[0], i)?.and_then(parse_v6),
+                        str_at(&a[1], i)?.and_then(parse_v6),
+                    ) else {
+                        return Ok(None);
+                    };
+                    let bits =
+                        x.1.min(y.1)
+                            .min(i64_at(&a[2], i)?.unwrap_or(128).clamp(0, 128) as u32);
+                    Ok(Some(x.0 & mask6(bits) == y.0 & mask6(bits)))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            vec![
+                to_string(c.args[0].clone()),
+                to_string(c.args[1].clone()),
+                p,
+            ],
+            KqlType::Bool,
+        ))
+    });
+    let _ = Ipv6Addr::UNSPECIFIED;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn ranges() {
+        assert_eq!(in_range("10.1.2.3", "10.0.0.0/8"), Some(true));
+        assert_eq!(in_range("11.1.2.3", "10.0.0.0/8"), Some(false));
+        assert_eq!(is_private("192.168.1.1"), Some(true));
+        assert_eq!(is_private("8.8.8.8"), Some(false));
+        assert_eq!(is_private("not an ip"), None);
+    }
+}
