@@ -462,3 +462,171 @@ fn datetime_diff(c: Call<'_>) -> Result<TExpr> {
     );
     Ok(call(&u, vec![a1, a2], KqlType::Long))
 }
+
+/// Kusto's `format_datetime` specifiers: runs of d, f, F, h, H, m, M, s, t, y; anything else
+/// is copied.
+pub fn format_datetime_text(ticks: i64, fmt: &str) -> Option<String> {
+    let d = to_naive(ticks)?;
+    let frac = ticks.rem_euclid(10_000_000);
+    let chars: Vec<char> = fmt.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut n = 1;
+        while i + n < chars.len() && chars[i + n] == c {
+            n += 1;
+        }
+        let h12 = if d.hour() % 12 == 0 {
+            12
+        } else {
+            d.hour() % 12
+        };
+        match c {
+            'd' if n >= 3 => out.push_str(&if n == 3 {
+                d.format("%a").to_string()
+            } else {
+                d.format("%A").to_string()
+            }),
+            'd' => out.push_str(&format!("{:0w$}", d.day(), w = n)),
+            'M' if n >= 3 => out.push_str(&if n == 3 {
+                d.format("%b").to_string()
+            } else {
+                d.format("%B").to_string()
+            }),
+            'M' => out.push_str(&format!("{:0w$}", d.month(), w = n)),
+            'y' => match n {
+                1 => out.push_str(&(d.year() % 100).to_string()),
+                2 => out.push_str(&format!("{:02}", d.year() % 100)),
+                _ => out.push_str(&format!("{:0w$}", d.year(), w = n)),
+            },
+            'h' => out.push_str(&format!("{:0w$}", h12, w = n.min(2))),
+            'H' => out.push_str(&format!("{:0w$}", d.hour(), w = n.min(2))),
+            'm' => out.push_str(&format!("{:0w$}", d.minute(), w = n.min(2))),
+            's' => out.push_str(&format!("{:0w$}", d.second(), w = n.min(2))),
+            'f' | 'F' => {
+                let digits = format!("{frac:07}");
+                let part = &digits[..n.min(7)];
+                if c == 'F' {
+                    out.push_str(part.trim_end_matches('0'));
+                } else {
+                    out.push_str(part);
+                }
+            }
+            't' => {
+                let ampm = if d.hour() < 12 { "AM" } else { "PM" };
+                out.push_str(if n == 1 { &ampm[..1] } else { ampm });
+            }
+            _ => {
+                for _ in 0..n {
+                    out.push(c);
+                }
+            }
+        }
+        i += n;
+    }
+    Some(out)
+}
+
+pub fn register_more(r: &mut Registry) {
+    r.scalar("format_datetime", |c| {
+        arity(c.name, &c.args, 2, 2, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_format_datetime",
+            vec![DataType::Int64, DataType::Utf8],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    let (Some(t), Some(f)) = (i64_at(&a[0], i)?, str_at(&a[1], i)?) else {
+                        return Ok(Some(String::new()));
+                    };
+                    Ok(Some(format_datetime_text(t, f).unwrap_or_default()))
+                })
+            }
+        ));
+        let args = vec![
+            convert(c.args[0].clone(), KqlType::DateTime),
+            super::conversion::to_string(c.args[1].clone()),
+        ];
+        Ok(call(&u, args, KqlType::String))
+    });
+    r.scalar("make_datetime", |c| {
+        arity(c.name, &c.args, 1, 7, c.span)?;
+        let k = c.args.len();
+        let u = udf(
+            &format!("kql_make_datetime{k}"),
+            vec![DataType::Float64; k],
+            DataType::Int64,
+            move |a, n| {
+                longs(n, |i| {
+                    let mut v = [1970.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
+                    for (j, col) in a.iter().enumerate().take(k) {
+                        match f64_at(col, i)? {
+                            Some(x) => v[j] = x,
+                            None => return Ok(None),
+                        }
+                    }
+                    if k == 7 {
+                        v[5] += v[6] / 1e7;
+                    }
+                    let date = NaiveDate::from_ymd_opt(v[0] as i32, v[1] as u32, v[2] as u32);
+                    let secs = v[5].floor();
+                    let nanos = ((v[5] - secs) * 1e9).round() as u32;
+                    let dt = date.and_then(|d| {
+                        d.and_hms_nano_opt(v[3] as u32, v[4] as u32, secs as u32, nanos)
+                    });
+                    Ok(dt.and_then(from_naive))
+                })
+            },
+        );
+        Ok(call(
+            &u,
+            c.args
+                .into_iter()
+                .map(|a| convert(a, KqlType::Real))
+                .collect(),
+            KqlType::DateTime,
+        ))
+    });
+    r.scalar("datetime_part", |c| {
+        arity(c.name, &c.args, 2, 2, c.span)?;
+        let Some(part) = c.args[0].as_str_literal().map(str::to_ascii_lowercase) else {
+            bail!(c.span, "datetime_part() needs a constant part name")
+        };
+        let u = udf(
+            &format!("kql_datetime_part_{part}"),
+            vec![DataType::Int64],
+            DataType::Int64,
+            move |a, n| {
+                longs(n, |i| {
+                    let Some(t) = i64_at(&a[0], i)? else {
+                        return Ok(None);
+                    };
+                    let Some(d) = to_naive(t) else {
+                        return Ok(None);
+                    };
+                    Ok(match part.as_str() {
+                        "year" => Some(d.year() as i64),
+                        "quarter" => Some(d.month0() as i64 / 3 + 1),
+                        "month" => Some(d.month() as i64),
+                        "week_of_year" | "weekofyear" => Some(d.iso_week().week() as i64),
+                        "day" => Some(d.day() as i64),
+                        "dayofyear" => Some(d.ordinal() as i64),
+                        "hour" => Some(d.hour() as i64),
+                        "minute" => Some(d.minute() as i64),
+                        "second" => Some(d.second() as i64),
+                        "millisecond" => Some(t.rem_euclid(10_000_000) / 10_000),
+                        "microsecond" => Some(t.rem_euclid(10_000_000) / 10),
+                        "nanosecond" => Some(t.rem_euclid(10_000_000) * 100),
+                        _ => None,
+                    })
+                })
+            },
+        );
+        Ok(call(
+            &u,
+            vec![convert(c.args[1].clone(), KqlType::DateTime)],
+            KqlType::Long,
+        ))
+    });
+}

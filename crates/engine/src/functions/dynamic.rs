@@ -379,3 +379,164 @@ fn arr_fn(c: Call<'_>, ty: KqlType, f: fn(&Value) -> Option<Value>) -> Result<TE
         convert(out, ty)
     })
 }
+
+fn set_op(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 2, 64, c.span)?;
+    let k = c.args.len();
+    let op = c.name.to_string();
+    let u = udf(
+        &format!("kql_{op}{k}"),
+        vec![DataType::Utf8; k],
+        DataType::Utf8,
+        move |a, n| {
+            strings(n, |i| {
+                let mut sets: Vec<Vec<Value>> = Vec::new();
+                for col in a.iter().take(k) {
+                    match str_at(col, i)?.and_then(dynamic::parse) {
+                        Some(Value::Array(v)) => sets.push(v),
+                        _ => return Ok(None),
+                    }
+                }
+                let mut out: Vec<Value> = Vec::new();
+                let push = |out: &mut Vec<Value>, v: &Value| {
+                    if !out.contains(v) {
+                        out.push(v.clone());
+                    }
+                };
+                match op.as_str() {
+                    "set_union" => sets.iter().flatten().for_each(|v| push(&mut out, v)),
+                    "set_intersect" => sets[0]
+                        .iter()
+                        .filter(|v| sets[1..].iter().all(|s| s.contains(v)))
+                        .for_each(|v| push(&mut out, v)),
+                    _ => sets[0]
+                        .iter()
+                        .filter(|v| !sets[1..].iter().any(|s| s.contains(v)))
+                        .for_each(|v| push(&mut out, v)),
+                }
+                Ok(Some(Value::Array(out).to_string()))
+            })
+        },
+    );
+    Ok(call(
+        &u,
+        c.args.into_iter().map(to_dynamic).collect(),
+        KqlType::Dynamic,
+    ))
+}
+
+pub fn register_more(r: &mut Registry) {
+    r.scalar("set_union", set_op);
+    r.scalar("set_intersect", set_op);
+    r.scalar("set_difference", set_op);
+    r.scalar("dynamic_to_json", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let d = to_dynamic(c.args[0].clone());
+        let u = crate::cached_udf!(udf(
+            "kql_dynamic_to_json",
+            vec![DataType::Utf8],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    Ok(Some(
+                        str_at(&a[0], i)?
+                            .and_then(dynamic::parse)
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "null".into()),
+                    ))
+                })
+            }
+        ));
+        Ok(call(&u, vec![d], KqlType::String))
+    });
+    r.scalar("bag_merge", |c| {
+        arity(c.name, &c.args, 2, 64, c.span)?;
+        let k = c.args.len();
+        let u = udf(
+            &format!("kql_bag_merge{k}"),
+            vec![DataType::Utf8; k],
+            DataType::Utf8,
+            move |a, n| {
+                strings(n, |i| {
+                    let mut m = serde_json::Map::new();
+                    for col in a.iter().take(k) {
+                        if let Some(Value::Object(o)) = str_at(col, i)?.and_then(dynamic::parse) {
+                            for (key, v) in o {
+                                m.entry(key).or_insert(v);
+                            }
+                        }
+                    }
+                    Ok(Some(Value::Object(m).to_string()))
+                })
+            },
+        );
+        Ok(call(
+            &u,
+            c.args.into_iter().map(to_dynamic).collect(),
+            KqlType::Dynamic,
+        ))
+    });
+    r.scalar("bag_remove_keys", |c| {
+        arity(c.name, &c.args, 2, 2, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_bag_remove_keys",
+            vec![DataType::Utf8; 2],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    let Some(Value::Object(mut o)) = str_at(&a[0], i)?.and_then(dynamic::parse)
+                    else {
+                        return Ok(None);
+                    };
+                    if let Some(Value::Array(keys)) = str_at(&a[1], i)?.and_then(dynamic::parse) {
+                        for key in keys {
+                            o.shift_remove(&dynamic::to_kql_string(&key));
+                        }
+                    }
+                    Ok(Some(Value::Object(o).to_string()))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            c.args.into_iter().map(to_dynamic).collect(),
+            KqlType::Dynamic,
+        ))
+    });
+    r.scalar("zip", |c| {
+        arity(c.name, &c.args, 2, 16, c.span)?;
+        let k = c.args.len();
+        let u = udf(
+            &format!("kql_zip{k}"),
+            vec![DataType::Utf8; k],
+            DataType::Utf8,
+            move |a, n| {
+                strings(n, |i| {
+                    let mut arrs = Vec::new();
+                    for col in a.iter().take(k) {
+                        match str_at(col, i)?.and_then(dynamic::parse) {
+                            Some(Value::Array(v)) => arrs.push(v),
+                            _ => return Ok(None),
+                        }
+                    }
+                    let len = arrs.iter().map(Vec::len).max().unwrap_or(0);
+                    let out: Vec<Value> = (0..len)
+                        .map(|j| {
+                            Value::Array(
+                                arrs.iter()
+                                    .map(|x| x.get(j).cloned().unwrap_or(Value::Null))
+                                    .collect(),
+                            )
+                        })
+                        .collect();
+                    Ok(Some(Value::Array(out).to_string()))
+                })
+            },
+        );
+        Ok(call(
+            &u,
+            c.args.into_iter().map(to_dynamic).collect(),
+            KqlType::Dynamic,
+        ))
+    });
+}

@@ -66,6 +66,8 @@ pub fn registry() -> &'static Registry {
         math::register(&mut r);
         dynamic::register(&mut r);
         ip::register(&mut r);
+        datetime::register_more(&mut r);
+        dynamic::register_more(&mut r);
         r
     })
 }
