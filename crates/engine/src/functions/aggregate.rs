@@ -740,3 +740,113 @@ impl Accumulator for PercentileAcc {
         std::mem::size_of_val(self) + self.values.len() * 8
     }
 }
+
+/// `make-series` stage 2: gathers (bin index, JSON value) pairs of a group into a dense JSON
+/// array of `nbins` slots, empty slots holding `default` (JSON text).
+pub fn series_expr(idx: Expr, value: Expr, nbins: i64, default: String) -> Expr {
+    let u = Arc::new(AggregateUDF::from(SeriesUdaf {
+        nbins: nbins.max(0) as usize,
+        default,
+        signature: Signature::exact(vec![DataType::Int64, DataType::Utf8], Volatility::Immutable),
+    }));
+    u.call(vec![idx, value])
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SeriesUdaf {
+    nbins: usize,
+    default: String,
+    signature: Signature,
+}
+
+impl AggregateUDFImpl for SeriesUdaf {
+    fn name(&self) -> &str {
+        "kql_make_series"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> DFResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn state_fields(&self, args: StateFieldsArgs) -> DFResult<Vec<FieldRef>> {
+        let item = Arc::new(Field::new_list_field(DataType::Utf8, true));
+        Ok(vec![Arc::new(Field::new(
+            format!("{}_slots", args.name),
+            DataType::List(item),
+            true,
+        ))])
+    }
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> DFResult<Box<dyn Accumulator>> {
+        Ok(Box::new(SeriesAcc {
+            slots: vec![None; self.nbins],
+            default: self.default.clone(),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct SeriesAcc {
+    slots: Vec<Option<String>>,
+    default: String,
+}
+
+impl Accumulator for SeriesAcc {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> DFResult<()> {
+        let idx = datafusion::common::cast::as_int64_array(&values[0])?;
+        let v = as_string_array(&values[1])?;
+        for i in 0..idx.len() {
+            if idx.is_valid(i) && v.is_valid(i) {
+                let k = idx.value(i);
+                if k >= 0 && (k as usize) < self.slots.len() {
+                    self.slots[k as usize] = Some(v.value(i).to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> DFResult<()> {
+        let lists = states[0]
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal("series state is not a list".into())
+            })?;
+        for i in 0..lists.len() {
+            if lists.is_null(i) {
+                continue;
+            }
+            let inner = lists.value(i);
+            let s = as_string_array(&inner)?;
+            for j in 0..s.len().min(self.slots.len()) {
+                if s.is_valid(j) {
+                    self.slots[j] = Some(s.value(j).to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+    fn state(&mut self) -> DFResult<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::List(ScalarValue::new_list_from_iter(
+            self.slots.iter().map(|s| ScalarValue::Utf8(s.clone())),
+            &DataType::Utf8,
+            true,
+        ))])
+    }
+    fn evaluate(&mut self) -> DFResult<ScalarValue> {
+        let parts: Vec<&str> = self
+            .slots
+            .iter()
+            .map(|s| s.as_deref().unwrap_or(self.default.as_str()))
+            .collect();
+        Ok(ScalarValue::Utf8(Some(format!("[{}]", parts.join(",")))))
+    }
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self
+                .slots
+                .iter()
+                .map(|s| s.as_ref().map_or(8, |x| x.len() + 24))
+                .sum::<usize>()
+    }
+}
