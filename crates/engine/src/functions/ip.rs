@@ -74,6 +74,53 @@ fn mask6(bits: u32) -> u128 {
     }
 }
 
+/// An address as a left-aligned 128-bit value and its prefix length in that space.
+fn parse_any(s: &str, v6: bool) -> Option<(u128, u32)> {
+    if v6 {
+        parse_v6(s)
+    } else {
+        parse_v4(s).map(|(v, b)| ((v as u128) << 96, b))
+    }
+}
+
+/// `ipv4_compare`/`ipv4_is_match`/`ipv6_compare`/`ipv6_is_match`: compare two addresses on
+/// the shortest of their prefixes and the optional prefix argument.
+fn prefix_udf(
+    name: &str,
+    v6: bool,
+    compare: bool,
+) -> std::sync::Arc<datafusion::logical_expr::ScalarUDF> {
+    let ret = if compare {
+        DataType::Int64
+    } else {
+        DataType::Boolean
+    };
+    let full: i64 = if v6 { 128 } else { 32 };
+    udf(
+        &format!("kql_{name}"),
+        vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
+        ret,
+        move |a, n| {
+            let ord = |i: usize| -> datafusion::error::Result<Option<std::cmp::Ordering>> {
+                let (Some(x), Some(y)) = (
+                    str_at(&a[0], i)?.and_then(|t| parse_any(t, v6)),
+                    str_at(&a[1], i)?.and_then(|t| parse_any(t, v6)),
+                ) else {
+                    return Ok(None);
+                };
+                let arg = i64_at(&a[2], i)?.unwrap_or(full).clamp(0, full) as u32;
+                let bits = x.1.min(y.1).min(arg);
+                Ok(Some((x.0 & mask6(bits)).cmp(&(y.0 & mask6(bits)))))
+            };
+            if compare {
+                longs(n, |i| Ok(ord(i)?.map(|o| o as i64)))
+            } else {
+                bools(n, |i| Ok(ord(i)?.map(|o| o == std::cmp::Ordering::Equal)))
+            }
+        },
+    )
+}
+
 fn ipv4_tokens(text: &str) -> Vec<&str> {
     text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
         .filter(|t| !t.is_empty())
@@ -155,82 +202,6 @@ pub fn register(r: &mut Registry) {
             })
             .collect();
         Ok(call(&u, args, KqlType::Bool))
-    });
-    r.scalar("ipv4_is_match", |c| {
-        arity(c.name, &c.args, 2, 3, c.span)?;
-        let p = c
-            .args
-            .get(2)
-            .map(|p| convert(p.clone(), KqlType::Long))
-            .unwrap_or_else(|| TExpr::long(32));
-        let u = crate::cached_udf!(udf(
-            "kql_ipv4_is_match",
-            vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
-            DataType::Boolean,
-            |a, n| {
-                bools(n, |i| {
-                    let (Some(x), Some(y)) = (
-                        str_at(&a[0], i)?.and_then(parse_v4),
-                        str_at(&a[1], i)?.and_then(parse_v4),
-                    ) else {
-                        return Ok(None);
-                    };
-                    let bits =
-                        x.1.min(y.1)
-                            .min(i64_at(&a[2], i)?.unwrap_or(32).clamp(0, 32) as u32);
-                    Ok(Some(x.0 & mask(bits) == y.0 & mask(bits)))
-                })
-            }
-        ));
-        Ok(call(
-            &u,
-            vec![
-                to_string(c.args[0].clone()),
-                to_string(c.args[1].clone()),
-                p,
-            ],
-            KqlType::Bool,
-        ))
-    });
-    r.scalar("ipv4_compare", |c| {
-        arity(c.name, &c.args, 2, 3, c.span)?;
-        let p = c
-            .args
-            .get(2)
-            .map(|p| convert(p.clone(), KqlType::Long))
-            .unwrap_or_else(|| TExpr::long(32));
-        let u = crate::cached_udf!(udf(
-            "kql_ipv4_compare",
-            vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
-            DataType::Int64,
-            |a, n| {
-                longs(n, |i| {
-                    let (Some(x), Some(y)) = (
-                        str_at(&a[0], i)?.and_then(parse_v4),
-                        str_at(&a[1], i)?.and_then(parse_v4),
-                    ) else {
-                        return Ok(None);
-                    };
-                    let bits =
-                        x.1.min(y.1)
-                            .min(i64_at(&a[2], i)?.unwrap_or(32).clamp(0, 32) as u32);
-                    Ok(Some(match (x.0 & mask(bits)).cmp(&(y.0 & mask(bits))) {
-                        std::cmp::Ordering::Less => -1,
-                        std::cmp::Ordering::Equal => 0,
-                        std::cmp::Ordering::Greater => 1,
-                    }))
-                })
-            }
-        ));
-        Ok(call(
-            &u,
-            vec![
-                to_string(c.args[0].clone()),
-                to_string(c.args[1].clone()),
-                p,
-            ],
-            KqlType::Long,
-        ))
     });
     r.scalar("parse_ipv4", |c| {
         arity(c.name, &c.args, 1, 1, c.span)?;
@@ -324,82 +295,40 @@ pub fn register(r: &mut Registry) {
             ))
         });
     }
-    r.scalar("ipv6_compare", |c| {
-        arity(c.name, &c.args, 2, 3, c.span)?;
-        let p = c
-            .args
-            .get(2)
-            .map(|p| convert(p.clone(), KqlType::Long))
-            .unwrap_or_else(|| TExpr::long(128));
-        let u = crate::cached_udf!(udf(
-            "kql_ipv6_compare",
-            vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
-            DataType::Int64,
-            |a, n| {
-                longs(n, |i| {
-                    let (Some(x), Some(y)) = (
-                        str_at(&a[0], i)?.and_then(parse_v6),
-                        str_at(&a[1], i)?.and_then(parse_v6),
-                    ) else {
-                        return Ok(None);
-                    };
-                    let bits =
-                        x.1.min(y.1)
-                            .min(i64_at(&a[2], i)?.unwrap_or(128).clamp(0, 128) as u32);
-                    Ok(Some(match (x.0 & mask6(bits)).cmp(&(y.0 & mask6(bits))) {
-                        std::cmp::Ordering::Less => -1,
-                        std::cmp::Ordering::Equal => 0,
-                        std::cmp::Ordering::Greater => 1,
-                    }))
-                })
-            }
-        ));
-        Ok(call(
-            &u,
-            vec![
-                to_string(c.args[0].clone()),
-                to_string(c.args[1].clone()),
-                p,
-            ],
-            KqlType::Long,
-        ))
-    });
-    r.scalar("ipv6_is_match", |c| {
-        arity(c.name, &c.args, 2, 3, c.span)?;
-        let p = c
-            .args
-            .get(2)
-            .map(|p| convert(p.clone(), KqlType::Long))
-            .unwrap_or_else(|| TExpr::long(128));
-        let u = crate::cached_udf!(udf(
-            "kql_ipv6_is_match",
-            vec![DataType::Utf8, DataType::Utf8, DataType::Int64],
-            DataType::Boolean,
-            |a, n| {
-                bools(n, |i| {
-                    let (Some(x), Some(y)) = (
-                        str_at(&a[0], i)?.and_then(parse_v6),
-                        str_at(&a[1], i)?.and_then(parse_v6),
-                    ) else {
-                        return Ok(None);
-                    };
-                    let bits =
-                        x.1.min(y.1)
-                            .min(i64_at(&a[2], i)?.unwrap_or(128).clamp(0, 128) as u32);
-                    Ok(Some(x.0 & mask6(bits) == y.0 & mask6(bits)))
-                })
-            }
-        ));
-        Ok(call(
-            &u,
-            vec![
-                to_string(c.args[0].clone()),
-                to_string(c.args[1].clone()),
-                p,
-            ],
-            KqlType::Bool,
-        ))
-    });
+    for (name, v6, compare) in [
+        ("ipv4_compare", false, true),
+        ("ipv4_is_match", false, false),
+        ("ipv6_compare", true, true),
+        ("ipv6_is_match", true, false),
+    ] {
+        let _ = (v6, compare);
+        r.scalar(name, |c| {
+            arity(c.name, &c.args, 2, 3, c.span)?;
+            let v6 = c.name.starts_with("ipv6");
+            let compare = c.name.ends_with("compare");
+            let full = if v6 { 128 } else { 32 };
+            let p = c
+                .args
+                .get(2)
+                .map(|p| convert(p.clone(), KqlType::Long))
+                .unwrap_or_else(|| TExpr::long(full));
+            let u = prefix_udf(c.name, v6, compare);
+            let ty = if compare {
+                KqlType::Long
+            } else {
+                KqlType::Bool
+            };
+            Ok(call(
+                &u,
+                vec![
+                    to_string(c.args[0].clone()),
+                    to_string(c.args[1].clone()),
+                    p,
+                ],
+                ty,
+            ))
+        });
+    }
     let _ = Ipv6Addr::UNSPECIFIED;
 }
 

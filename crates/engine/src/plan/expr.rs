@@ -968,44 +968,33 @@ fn fmod_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
     ))
 }
 
-fn idiv_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    crate::cached_udf!(kit::udf(
-        "kql_idiv",
+/// A long × long → long UDF that yields null when the divisor is zero.
+fn int_div_like(name: &str, f: fn(i64, i64) -> i64) -> Arc<datafusion::logical_expr::ScalarUDF> {
+    kit::udf(
+        name,
         vec![DataType::Int64, DataType::Int64],
         DataType::Int64,
-        |a, _| {
+        move |a, _| {
             let (x, y) = (as_int64_array(&a[0])?, as_int64_array(&a[1])?);
             let out: Int64Array = x
                 .iter()
                 .zip(y.iter())
                 .map(|(p, q)| match (p, q) {
-                    (Some(p), Some(q)) if q != 0 => Some(p.wrapping_div(q)),
+                    (Some(p), Some(q)) if q != 0 => Some(f(p, q)),
                     _ => None,
                 })
                 .collect();
             Ok(Arc::new(out) as ArrayRef)
-        }
-    ))
+        },
+    )
+}
+
+fn idiv_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
+    crate::cached_udf!(int_div_like("kql_idiv", i64::wrapping_div))
 }
 
 fn imod_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
-    crate::cached_udf!(kit::udf(
-        "kql_imod",
-        vec![DataType::Int64, DataType::Int64],
-        DataType::Int64,
-        |a, _| {
-            let (x, y) = (as_int64_array(&a[0])?, as_int64_array(&a[1])?);
-            let out: Int64Array = x
-                .iter()
-                .zip(y.iter())
-                .map(|(p, q)| match (p, q) {
-                    (Some(p), Some(q)) if q != 0 => Some(p.wrapping_rem_euclid(q)),
-                    _ => None,
-                })
-                .collect();
-            Ok(Arc::new(out) as ArrayRef)
-        }
-    ))
+    crate::cached_udf!(int_div_like("kql_imod", i64::wrapping_rem_euclid))
 }
 
 /// Brings two operands to a common type for comparison, with Kusto's conversions.
