@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
+pub mod geo;
 pub mod ip;
 pub mod kit;
 pub mod math;
@@ -66,6 +67,7 @@ pub fn registry() -> &'static Registry {
         math::register(&mut r);
         dynamic::register(&mut r);
         ip::register(&mut r);
+        geo::register(&mut r);
         datetime::register_more(&mut r);
         dynamic::register_more(&mut r);
         r
