@@ -305,6 +305,29 @@ impl Planner<'_> {
         span: Span,
         cx: &ExprCx,
     ) -> Result<TExpr> {
+        // `* has "x"`: any column matches.
+        if let (ExprKind::Star, BinaryOp::Str(sop)) = (&l.kind, op) {
+            let Some(rel) = cx.rel else {
+                bail!(l.span, "'*' needs input columns")
+            };
+            let needle = self.expr(r, cx)?;
+            let mut acc: Option<Expr> = None;
+            for (c, t) in &rel.cols {
+                let m = functions::string_ops::string_op(
+                    sop,
+                    TExpr::new(col_ref(c), *t),
+                    needle.clone(),
+                    span,
+                )?
+                .expr;
+                acc = Some(match acc {
+                    Some(a) if sop.negated => a.and(m),
+                    Some(a) => a.or(m),
+                    None => m,
+                });
+            }
+            return Ok(TExpr::new(acc.unwrap_or(lit(false)), KqlType::Bool));
+        }
         let a = self.expr(l, cx)?;
         let b = self.expr(r, cx)?;
         match op {

@@ -231,17 +231,18 @@ impl<'a> Planner<'a> {
 
     /// Plans a tabular expression: its source, then each operator in turn.
     pub fn tabular(&self, t: &TabularExpr, env: &Env) -> Result<Rel> {
-        let mut rel = self.source(&t.source, env)?;
-        for op in &t.ops {
-            rel = self.operator(rel, op, env)?;
-        }
-        Ok(rel)
+        let rel = self.source(&t.source, env)?;
+        self.pipe(rel, &t.ops, env)
     }
 
-    /// Plans operators over an existing input (used by `mv-apply` subqueries).
+    /// Plans operators over an input. `as Name` binds the rows so far for the operators after it.
     pub fn pipe(&self, mut rel: Rel, ops: &[ast::Operator], env: &Env) -> Result<Rel> {
+        let mut env = env.clone();
         for op in ops {
-            rel = self.operator(rel, op, env)?;
+            rel = self.operator(rel, op, &env)?;
+            if let ast::OperatorKind::As { name, .. } = &op.kind {
+                env = env.bind(name.name.clone(), Binding::Tabular(rel.clone()));
+            }
         }
         Ok(rel)
     }
