@@ -501,6 +501,17 @@ impl CollectAcc {
         match (self.mode, v) {
             (CollectMode::ListWithNulls, v) => self.items.push(v.map(str::to_string)),
             (_, None) => {}
+            // Arrays are flattened into the list or set, as Kusto does.
+            (CollectMode::List | CollectMode::Set, Some(s)) if s.starts_with('[') => {
+                if let Ok(serde_json::Value::Array(items)) =
+                    serde_json::from_str::<serde_json::Value>(s)
+                {
+                    for it in items {
+                        let t = it.to_string();
+                        self.add(Some(&t));
+                    }
+                }
+            }
             (CollectMode::List, Some(s)) => self.items.push(Some(s.to_string())),
             (CollectMode::Set, Some(s)) => {
                 if self.seen.insert(s.to_string()) {

@@ -86,6 +86,8 @@ pub fn convert(e: TExpr, to: KqlType) -> TExpr {
         (Guid, String) | (String, Guid) => TExpr::new(ex, to),
         (_, String) => to_string(TExpr::new(ex, from)),
         (String, _) => from_string(TExpr::new(ex, String), to),
+        // Dynamic numbers convert like reals (`toint(dynamic(1.5))` is 1).
+        (Dynamic, Int | Long) => convert(convert(TExpr::new(ex, Dynamic), Real), to),
         (Dynamic, _) => from_string(to_string(TExpr::new(ex, Dynamic)), to),
         (_, Dynamic) => to_dynamic(TExpr::new(ex, from)),
         _ => TExpr::null(to),

@@ -130,7 +130,7 @@ pub fn register(r: &mut Registry) {
                             None | Some(Value::Null) => "null",
                             Some(Value::Bool(_)) => "bool",
                             Some(Value::Number(x)) if x.is_i64() || x.is_u64() => "long",
-                            Some(Value::Number(_)) => "real",
+                            Some(Value::Number(_)) => "double",
                             Some(Value::String(_)) => "string",
                             Some(Value::Array(_)) => "array",
                             Some(Value::Object(_)) => "dictionary",

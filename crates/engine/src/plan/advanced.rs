@@ -79,16 +79,33 @@ impl Planner<'_> {
             .project(vec![bag.expr.clone().alias("__bag")])?
             .build()?;
         let mut keys: Vec<String> = Vec::new();
+        let mut kinds: std::collections::HashMap<String, KqlType> = Default::default();
         for b in self.collect_blocking(probe)? {
             let s = as_string_array(b.column(0))?;
             for i in 0..s.len() {
                 if s.is_valid(i)
                     && let Some(Value::Object(o)) = dynamic::parse(s.value(i))
                 {
-                    for k in o.keys() {
+                    for (k, v) in o.iter() {
                         if !keys.contains(k) {
                             keys.push(k.clone());
                         }
+                        let t = match v {
+                            Value::Null => continue,
+                            Value::Bool(_) => KqlType::Bool,
+                            Value::Number(n) if n.is_i64() => KqlType::Long,
+                            Value::Number(_) => KqlType::Real,
+                            Value::String(_) => KqlType::String,
+                            _ => KqlType::Dynamic,
+                        };
+                        let e = kinds.entry(k.clone()).or_insert(t);
+                        *e = match (*e, t) {
+                            (a, b) if a == b => a,
+                            (KqlType::Long, KqlType::Real) | (KqlType::Real, KqlType::Long) => {
+                                KqlType::Real
+                            }
+                            _ => KqlType::Dynamic,
+                        };
                     }
                 }
             }
@@ -120,7 +137,10 @@ impl Planner<'_> {
             let v = dynamic_path(bag.clone(), vec![PathElem::Key(k.clone())]);
             let v = match declared.iter().find(|(n, _)| *n == name) {
                 Some((_, t)) => convert(v, *t),
-                None => v,
+                None => match kinds.get(&k) {
+                    Some(t) if *t != KqlType::Dynamic => convert(v, *t),
+                    _ => v,
+                },
             };
             taken.push(unique_name(&name, &taken));
             items.push((name, v));

@@ -217,6 +217,14 @@ fn join_rels(
         .builder()
         .join_with_expr_keys(right_r.plan.clone(), jt, (lkeys, rkeys), None)?
         .build()?;
+    // Kusto joins null keys to null keys.
+    let plan = match plan {
+        datafusion::logical_expr::LogicalPlan::Join(mut j) => {
+            j.null_equality = datafusion::common::NullEquality::NullEqualsNull;
+            datafusion::logical_expr::LogicalPlan::Join(j)
+        }
+        other => other,
+    };
     let mut cols: Vec<(String, KqlType)> = Vec::new();
     let mut items: Vec<(String, TExpr)> = Vec::new();
     let outer_left = matches!(kind, Kind::RightOuter | Kind::FullOuter);

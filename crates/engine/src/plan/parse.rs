@@ -219,7 +219,8 @@ impl Planner<'_> {
                     for item in s.value(r).split(pair) {
                         if let Some((k, v)) = item.split_once(kv) {
                             let v = v.trim().trim_matches(|ch| quotes.contains(&ch));
-                            m.insert(k.trim().to_string(), Value::String(v.to_string()));
+                            m.entry(k.trim().to_string())
+                                .or_insert_with(|| Value::String(v.to_string()));
                         }
                     }
                     out.append_value(Value::Object(m).to_string());
