@@ -66,6 +66,12 @@ pub async fn run_query(
     opts: &RunOptions,
 ) -> Result<QueryResult> {
     let (plan, columns) = plan_query(catalog, session, text, opts)?;
+    if std::env::var_os("PEREGRINE_EXPLAIN").is_some() {
+        eprintln!("{}", plan.display_indent());
+        if let Ok(opt) = session.state().optimize(&plan) {
+            eprintln!("--- optimized ---\n{}", opt.display_indent());
+        }
+    }
     // Execute on a task so that a panic inside DataFusion becomes an error, not a crash.
     let session = session.clone();
     let task = tokio::spawn(async move {

@@ -153,9 +153,37 @@ impl Planner<'_> {
                 (base.order_by(order).build()?, x.ty)
             }
             "row_cumsum" => {
-                // A framed aggregate window trips DataFusion 55's physical planner; refuse
-                // cleanly until it is planned another way.
-                bail!(span, "row_cumsum() is not supported yet")
+                let Some(x) = targs.first().cloned() else {
+                    bail!(span, "row_cumsum() expects a column")
+                };
+                if targs.len() > 1 {
+                    bail!(
+                        span,
+                        "row_cumsum with a restart condition is not supported yet"
+                    )
+                }
+                let ty = if x.ty == KqlType::Int {
+                    KqlType::Long
+                } else {
+                    x.ty
+                };
+                let x = convert(x, ty);
+                let frame = datafusion::logical_expr::WindowFrame::new_bounds(
+                    datafusion::logical_expr::WindowFrameUnits::Rows,
+                    datafusion::logical_expr::WindowFrameBound::Preceding(ScalarValue::UInt64(
+                        None,
+                    )),
+                    datafusion::logical_expr::WindowFrameBound::CurrentRow,
+                );
+                let wf = datafusion::logical_expr::expr::WindowFunction::new(
+                    datafusion::logical_expr::WindowFunctionDefinition::AggregateUDF(
+                        datafusion::functions_aggregate::sum::sum_udaf(),
+                    ),
+                    vec![x.expr],
+                );
+                let e = Expr::from(wf).order_by(order).window_frame(frame).build()?;
+                // sum over long is long; sum over a timespan's ticks stays a timespan.
+                return Ok(w.borrow_mut().push_post(e, ty, |c| c));
             }
             "row_rank_dense" | "row_rank_min" => {
                 let Some(x) = targs.first().cloned() else {
@@ -168,10 +196,10 @@ impl Planner<'_> {
                 } else {
                     rank()
                 };
-                (
-                    cast(base.order_by(by).build()?, DataType::Int64),
-                    KqlType::Long,
-                )
+                let e = base.order_by(by).build()?;
+                return Ok(w
+                    .borrow_mut()
+                    .push_post(e, KqlType::Long, |c| cast(c, DataType::Int64)));
             }
             other => bail!(span, "unknown window function '{other}'"),
         };
