@@ -263,11 +263,20 @@ impl Planner<'_> {
 
     pub(crate) fn mv_apply(&self, rel: Rel, m: &MvApplyOp, env: &Env, span: Span) -> Result<Rel> {
         // Number the input rows, expand, run the subquery per original row, join back.
-        let rn = cast(row_number(), DataType::Int64).alias("__rowid");
-        let plan = rel.builder().window(vec![rn])?.build()?;
+        // Window nodes take bare window functions: number first, cast in a projection after.
+        let plan = rel
+            .builder()
+            .window(vec![row_number().alias("__rn")])?
+            .build()?;
         let mut cols = rel.cols.clone();
-        cols.push(("__rowid".into(), KqlType::Long));
-        let base = Rel::new(plan, cols);
+        cols.push(("__rn".into(), KqlType::Long));
+        let numbered = Rel::new(plan, cols);
+        let mut items = rel.items();
+        items.push((
+            "__rowid".into(),
+            TExpr::new(cast(col_ref("__rn"), DataType::Int64), KqlType::Long),
+        ));
+        let base = numbered.project(items)?;
         let (expanded, _) = self.expand(
             &base,
             &m.params,
