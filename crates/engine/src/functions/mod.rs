@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
+pub mod encoding;
 pub mod geo;
 pub mod ip;
 pub mod kit;
@@ -68,6 +69,7 @@ pub fn registry() -> &'static Registry {
         dynamic::register(&mut r);
         ip::register(&mut r);
         geo::register(&mut r);
+        encoding::register(&mut r);
         datetime::register_more(&mut r);
         dynamic::register_more(&mut r);
         r
