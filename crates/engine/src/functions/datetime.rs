@@ -630,3 +630,72 @@ pub fn register_more(r: &mut Registry) {
         ))
     });
 }
+
+/// `format_timespan` specifiers: d…, h/hh, H/HH, m/mm, s/ss, f…/F…; other characters copied.
+pub fn format_timespan_text(ticks: i64, fmt: &str) -> String {
+    let neg = ticks < 0;
+    let t = ticks.unsigned_abs() as i64;
+    let days = t / TICKS_PER_DAY;
+    let rem = t % TICKS_PER_DAY;
+    let (h, m, s, frac) = (
+        rem / 36_000_000_000,
+        rem / 600_000_000 % 60,
+        rem / 10_000_000 % 60,
+        rem % 10_000_000,
+    );
+    let chars: Vec<char> = fmt.chars().collect();
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut n = 1;
+        while i + n < chars.len() && chars[i + n] == c {
+            n += 1;
+        }
+        match c {
+            'd' => out.push_str(&format!("{:0w$}", days, w = n)),
+            'h' | 'H' => out.push_str(&format!("{:0w$}", h, w = n.min(2))),
+            'm' => out.push_str(&format!("{:0w$}", m, w = n.min(2))),
+            's' => out.push_str(&format!("{:0w$}", s, w = n.min(2))),
+            'f' | 'F' => {
+                let digits = format!("{frac:07}");
+                let part = &digits[..n.min(7)];
+                out.push_str(if c == 'F' {
+                    part.trim_end_matches('0')
+                } else {
+                    part
+                });
+            }
+            _ => (0..n).for_each(|_| out.push(c)),
+        }
+        i += n;
+    }
+    out
+}
+
+pub fn register_timespan(r: &mut Registry) {
+    r.scalar("format_timespan", |c| {
+        arity(c.name, &c.args, 2, 2, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_format_timespan",
+            vec![DataType::Int64, DataType::Utf8],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    let (Some(t), Some(f)) = (i64_at(&a[0], i)?, str_at(&a[1], i)?) else {
+                        return Ok(Some(String::new()));
+                    };
+                    Ok(Some(format_timespan_text(t, f)))
+                })
+            }
+        ));
+        let args = vec![
+            convert(c.args[0].clone(), KqlType::TimeSpan),
+            super::conversion::to_string(c.args[1].clone()),
+        ];
+        Ok(call(&u, args, KqlType::String))
+    });
+}

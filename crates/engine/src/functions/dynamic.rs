@@ -540,3 +540,201 @@ pub fn register_more(r: &mut Registry) {
         ))
     });
 }
+
+fn arr_at(
+    a: &[datafusion::arrow::array::ArrayRef],
+    j: usize,
+    i: usize,
+) -> datafusion::error::Result<Option<Vec<Value>>> {
+    Ok(match str_at(&a[j], i)?.and_then(dynamic::parse) {
+        Some(Value::Array(v)) => Some(v),
+        _ => None,
+    })
+}
+
+/// `array_rotate_left/right(arr, n)` and `array_shift_left/right(arr, n [, fill])`.
+fn rotate_shift(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 2, 3, c.span)?;
+    let name = c.name.to_string();
+    let u = udf(
+        &format!("kql_{name}"),
+        vec![DataType::Utf8, DataType::Int64, DataType::Utf8],
+        DataType::Utf8,
+        move |a, n| {
+            strings(n, |i| {
+                let Some(arr) = arr_at(a, 0, i)? else {
+                    return Ok(None);
+                };
+                let len = arr.len() as i64;
+                if len == 0 {
+                    return Ok(Some("[]".into()));
+                }
+                let mut k = i64_at(&a[1], i)?.unwrap_or(0);
+                let right = name.ends_with("right");
+                if right {
+                    k = -k;
+                }
+                let fill = str_at(&a[2], i)?
+                    .and_then(dynamic::parse)
+                    .unwrap_or(Value::Null);
+                let out: Vec<Value> = if name.contains("rotate") {
+                    (0..len)
+                        .map(|j| arr[((j + k).rem_euclid(len)) as usize].clone())
+                        .collect()
+                } else {
+                    (0..len)
+                        .map(|j| {
+                            let s = j + k;
+                            if (0..len).contains(&s) {
+                                arr[s as usize].clone()
+                            } else {
+                                fill.clone()
+                            }
+                        })
+                        .collect()
+                };
+                Ok(Some(Value::Array(out).to_string()))
+            })
+        },
+    );
+    let fill = c
+        .args
+        .get(2)
+        .cloned()
+        .map(to_dynamic)
+        .unwrap_or_else(|| TExpr::null(KqlType::Dynamic));
+    let args = vec![
+        to_dynamic(c.args[0].clone()),
+        convert(c.args[1].clone(), KqlType::Long),
+        fill,
+    ];
+    Ok(call(&u, args, KqlType::Dynamic))
+}
+
+pub fn register_arrays(r: &mut Registry) {
+    for name in [
+        "array_rotate_left",
+        "array_rotate_right",
+        "array_shift_left",
+        "array_shift_right",
+    ] {
+        r.scalar(name, rotate_shift);
+    }
+    r.scalar("array_split", |c| {
+        arity(c.name, &c.args, 2, 2, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_array_split",
+            vec![DataType::Utf8; 2],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    let Some(arr) = arr_at(a, 0, i)? else {
+                        return Ok(None);
+                    };
+                    let len = arr.len() as i64;
+                    let mut cuts: Vec<i64> = match str_at(&a[1], i)?.and_then(dynamic::parse) {
+                        Some(Value::Array(v)) => v.iter().filter_map(Value::as_i64).collect(),
+                        Some(v) => v.as_i64().into_iter().collect(),
+                        None => vec![],
+                    };
+                    for c in cuts.iter_mut() {
+                        if *c < 0 {
+                            *c += len;
+                        }
+                        *c = (*c).clamp(0, len);
+                    }
+                    let mut out = Vec::new();
+                    let mut start = 0;
+                    for c in cuts.into_iter().chain(std::iter::once(len)) {
+                        let c = c.max(start);
+                        out.push(Value::Array(arr[start as usize..c as usize].to_vec()));
+                        start = c;
+                    }
+                    Ok(Some(Value::Array(out).to_string()))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            c.args.into_iter().map(to_dynamic).collect(),
+            KqlType::Dynamic,
+        ))
+    });
+    r.scalar("array_iff", |c| {
+        arity(c.name, &c.args, 3, 3, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_array_iff",
+            vec![DataType::Utf8; 3],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    let Some(cond) = arr_at(a, 0, i)? else {
+                        return Ok(None);
+                    };
+                    let pick = |j: usize, k: usize| -> datafusion::error::Result<Value> {
+                        Ok(match str_at(&a[j], i)?.and_then(dynamic::parse) {
+                            Some(Value::Array(v)) => v.get(k).cloned().unwrap_or(Value::Null),
+                            Some(v) => v,
+                            None => Value::Null,
+                        })
+                    };
+                    let mut out = Vec::new();
+                    for (k, cnd) in cond.iter().enumerate() {
+                        let t = match cnd {
+                            Value::Bool(b) => Some(*b),
+                            Value::Number(x) => x.as_f64().map(|f| f != 0.0),
+                            _ => None,
+                        };
+                        out.push(match t {
+                            Some(true) => pick(1, k)?,
+                            Some(false) => pick(2, k)?,
+                            None => Value::Null,
+                        });
+                    }
+                    Ok(Some(Value::Array(out).to_string()))
+                })
+            }
+        ));
+        Ok(call(
+            &u,
+            c.args.into_iter().map(to_dynamic).collect(),
+            KqlType::Dynamic,
+        ))
+    });
+    r.scalar("bag_has_key", |c| {
+        arity(c.name, &c.args, 2, 2, c.span)?;
+        let u = crate::cached_udf!(udf(
+            "kql_bag_has_key",
+            vec![DataType::Utf8; 2],
+            DataType::Boolean,
+            |a, n| {
+                bools(n, |i| {
+                    let Some(Value::Object(o)) = str_at(&a[0], i)?.and_then(dynamic::parse) else {
+                        return Ok(None);
+                    };
+                    let Some(k) = str_at(&a[1], i)? else {
+                        return Ok(None);
+                    };
+                    // A JSONPath-like key `$.a.b` walks nested bags.
+                    let path: Vec<&str> = k.trim_start_matches("$.").split('.').collect();
+                    let mut cur = Value::Object(o);
+                    for p in path {
+                        match cur {
+                            Value::Object(mut m) => match m.remove(p) {
+                                Some(v) => cur = v,
+                                None => return Ok(Some(false)),
+                            },
+                            _ => return Ok(Some(false)),
+                        }
+                    }
+                    Ok(Some(true))
+                })
+            }
+        ));
+        let args = vec![
+            to_dynamic(c.args[0].clone()),
+            super::conversion::to_string(c.args[1].clone()),
+        ];
+        Ok(call(&u, args, KqlType::Bool))
+    });
+}

@@ -70,6 +70,8 @@ pub fn registry() -> &'static Registry {
         ip::register(&mut r);
         geo::register(&mut r);
         encoding::register(&mut r);
+        dynamic::register_arrays(&mut r);
+        datetime::register_timespan(&mut r);
         datetime::register_more(&mut r);
         dynamic::register_more(&mut r);
         r
