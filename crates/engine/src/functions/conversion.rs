@@ -83,7 +83,8 @@ pub fn convert(e: TExpr, to: KqlType) -> TExpr {
             call(&real_to_long_udf(), vec![TExpr::new(ex, Real)], Long).expr,
             to,
         ),
-        (Guid, String) | (String, Guid) => TExpr::new(ex, to),
+        (Guid, String) => TExpr::new(ex, to),
+        (String, Guid) => call(&string_to_guid_udf(), vec![TExpr::new(ex, String)], Guid),
         (_, String) => to_string(TExpr::new(ex, from)),
         (String, _) => from_string(TExpr::new(ex, String), to),
         // Dynamic numbers convert like reals (`toint(dynamic(1.5))` is 1).
@@ -215,6 +216,38 @@ fn map_str<F: Fn(&str) -> Option<String>>(
         }
     }
     Ok(Arc::new(b.finish()))
+}
+
+/// Canonical guid text (lower-case, dashed) from 32 hex digits with or without dashes and
+/// braces; anything else is null.
+pub fn parse_guid(t: &str) -> Option<String> {
+    let hex: String = t
+        .trim()
+        .trim_matches(['{', '}'])
+        .chars()
+        .filter(|c| *c != '-')
+        .collect();
+    if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let h = hex.to_ascii_lowercase();
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
+}
+
+fn string_to_guid_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
+    cached_udf!(udf(
+        "kql_string_to_guid",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        |a, _| { map_str(&a[0], parse_guid) }
+    ))
 }
 
 fn string_to_dynamic_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {

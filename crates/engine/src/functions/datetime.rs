@@ -531,6 +531,7 @@ pub fn format_datetime_text(ticks: i64, fmt: &str) -> Option<String> {
 pub fn register_more(r: &mut Registry) {
     r.scalar("format_datetime", |c| {
         arity(c.name, &c.args, 2, 2, c.span)?;
+        check_format(&c, "dMyhHmsfFt")?;
         let u = crate::cached_udf!(udf(
             "kql_format_datetime",
             vec![DataType::Int64, DataType::Utf8],
@@ -676,9 +677,26 @@ pub fn format_timespan_text(ticks: i64, fmt: &str) -> String {
     out
 }
 
+/// Checks a constant format string: specifier letters from `letters` and Kusto's delimiters.
+fn check_format(c: &Call<'_>, letters: &str) -> Result<()> {
+    if let Some(f) = c.args.get(1).and_then(|a| a.as_str_literal()) {
+        for ch in f.chars() {
+            if !(letters.contains(ch) || " /-:,._[]".contains(ch)) {
+                bail!(
+                    c.span,
+                    "{}: unsupported format character '{ch}' (specifiers {letters}; delimiters space / - : , . _ [ ])",
+                    c.name
+                )
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn register_timespan(r: &mut Registry) {
     r.scalar("format_timespan", |c| {
         arity(c.name, &c.args, 2, 2, c.span)?;
+        check_format(&c, "dhHmsfF")?;
         let u = crate::cached_udf!(udf(
             "kql_format_timespan",
             vec![DataType::Int64, DataType::Utf8],

@@ -110,6 +110,8 @@ impl Planner<'_> {
                 }
             }
         }
+        // Kusto lists the unpacked columns in key order.
+        keys.sort();
         let declared: Vec<(String, KqlType)> = match &ev.schema {
             Some((cols, _)) => cols
                 .iter()

@@ -165,7 +165,9 @@ impl Planner<'_> {
         if items.is_empty() {
             bail!(span, "mv-expand needs at least one column")
         }
-        let bag_as_array = param_text(params, "bagexpansion").is_some_and(|v| v == "array");
+        let bag_as_array = param_text(params, "bagexpansion")
+            .or_else(|| param_text(params, "kind"))
+            .is_some_and(|v| v == "array");
         let cx = ExprCx::new(Some(rel), env);
         let mut names = Vec::new();
         let mut values = Vec::new();
