@@ -155,10 +155,8 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
     Ok(match func {
         "count" => match n {
             0 => (agg::count(lit(1)), KqlType::Long),
-            1 => {
-                let a = args.remove(0);
-                (agg::count(a.expr), KqlType::Long)
-            }
+            // The Kusto docs show `count(y)` counting every row of the group, nulls included.
+            1 => (agg::count(lit(1)), KqlType::Long),
             _ => bail!(span, "count() expects at most one argument"),
         },
         "countif" => {
