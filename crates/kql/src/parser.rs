@@ -14,6 +14,8 @@ pub struct Parser {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// Inside a `search` predicate, `Column:"term"` means `Column has "term"`.
+    search_mode: bool,
 }
 
 /// Either side of the scalar/tabular divide.
@@ -45,6 +47,7 @@ impl Parser {
             toks: lex(text)?,
             pos: 0,
             depth: 0,
+            search_mode: false,
         })
     }
 
@@ -1030,11 +1033,13 @@ impl Parser {
             }
             self.expect_p(")")?;
         }
-        let predicate = self.expr()?;
+        self.search_mode = true;
+        let predicate = self.expr();
+        self.search_mode = false;
         Ok(SearchOp {
             params,
             tables,
-            predicate,
+            predicate: predicate?,
         })
     }
 
@@ -1353,6 +1358,11 @@ impl Parser {
                 Tok::P(">") if !negated => Some(BinaryOp::Gt),
                 Tok::P(">=") if !negated => Some(BinaryOp::GtEq),
                 Tok::P("=~") if !negated => Some(BinaryOp::EqCi),
+                Tok::P(":") if !negated && self.search_mode => Some(BinaryOp::Str(StrOp {
+                    kind: StrOpKind::Has,
+                    case_sensitive: false,
+                    negated: false,
+                })),
                 Tok::P("!~") if !negated => Some(BinaryOp::NotEqCi),
                 Tok::Ident(w) => {
                     if let Some((kind, cs)) = Self::str_op_kind(&w) {

@@ -77,7 +77,12 @@ impl Planner<'_> {
     pub(crate) fn search(&self, input: Option<Rel>, s: &SearchOp, env: &Env) -> Result<Rel> {
         let case_sensitive = param_name(&s.params, "kind").is_some_and(|v| v == "case_sensitive");
         let (rel, add_table) = match input {
-            Some(r) => (r, false),
+            Some(r) => {
+                // The operator form labels its rows with `$table` too.
+                let mut items = vec![("$table".to_string(), TExpr::string("search_arg0"))];
+                items.extend(r.items().into_iter().filter(|(n, _)| n != "$table"));
+                (r.project(items)?, false)
+            }
             None => {
                 let mut legs = Vec::new();
                 let names = self.catalog.table_names();
