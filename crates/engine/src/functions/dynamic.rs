@@ -32,6 +32,15 @@ pub fn dynamic_path(base: TExpr, path: Vec<PathElem>) -> TExpr {
                 let Some(text) = str_at(&a[0], i)? else {
                     return Ok(None);
                 };
+                // Fast path: slice the raw JSON; compact values are already our text form.
+                if let Some(raw) = dynamic::get_path_raw(text, &path) {
+                    if raw == "null" {
+                        return Ok(None);
+                    }
+                    if raw.starts_with('"') || !raw.contains([' ', '\n', '\t', '\r']) {
+                        return Ok(Some(raw.to_string()));
+                    }
+                }
                 let Some(v) = dynamic::parse(text) else {
                     return Ok(None);
                 };
