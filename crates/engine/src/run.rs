@@ -33,13 +33,18 @@ impl QueryResult {
 
 /// A DataFusion session configured for KQL workloads.
 pub fn new_session() -> SessionContext {
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
         )
         .with_information_schema(false);
+    // `PEREGRINE_JOIN=merge` plans equi-joins as sort-merge joins (shared/notes measured them
+    // faster for large time-window self-joins on a user key); the default keeps hash joins.
+    if std::env::var("PEREGRINE_JOIN").is_ok_and(|v| v.eq_ignore_ascii_case("merge")) {
+        config.options_mut().optimizer.prefer_hash_join = false;
+    }
     SessionContext::new_with_config(config)
 }
 
