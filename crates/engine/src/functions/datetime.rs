@@ -463,20 +463,25 @@ fn datetime_diff(c: Call<'_>) -> Result<TExpr> {
     Ok(call(&u, vec![a1, a2], KqlType::Long))
 }
 
+/// Splits a format string into runs of one repeated character (`yyyy`, `-`, `MM`...).
+fn format_runs(fmt: &str) -> Vec<(char, usize)> {
+    let mut runs: Vec<(char, usize)> = Vec::new();
+    for c in fmt.chars() {
+        match runs.last_mut() {
+            Some((p, n)) if *p == c => *n += 1,
+            _ => runs.push((c, 1)),
+        }
+    }
+    runs
+}
+
 /// Kusto's `format_datetime` specifiers: runs of d, f, F, h, H, m, M, s, t, y; anything else
 /// is copied.
 pub fn format_datetime_text(ticks: i64, fmt: &str) -> Option<String> {
     let d = to_naive(ticks)?;
     let frac = ticks.rem_euclid(10_000_000);
-    let chars: Vec<char> = fmt.chars().collect();
     let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let mut n = 1;
-        while i + n < chars.len() && chars[i + n] == c {
-            n += 1;
-        }
+    for (c, n) in format_runs(fmt) {
         let h12 = if d.hour() % 12 == 0 {
             12
         } else {
@@ -523,7 +528,6 @@ pub fn format_datetime_text(ticks: i64, fmt: &str) -> Option<String> {
                 }
             }
         }
-        i += n;
     }
     Some(out)
 }
@@ -644,18 +648,11 @@ pub fn format_timespan_text(ticks: i64, fmt: &str) -> String {
         rem / 10_000_000 % 60,
         rem % 10_000_000,
     );
-    let chars: Vec<char> = fmt.chars().collect();
     let mut out = String::new();
     if neg {
         out.push('-');
     }
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let mut n = 1;
-        while i + n < chars.len() && chars[i + n] == c {
-            n += 1;
-        }
+    for (c, n) in format_runs(fmt) {
         match c {
             'd' => out.push_str(&format!("{:0w$}", days, w = n)),
             'h' | 'H' => out.push_str(&format!("{:0w$}", h, w = n.min(2))),
@@ -672,7 +669,6 @@ pub fn format_timespan_text(ticks: i64, fmt: &str) -> String {
             }
             _ => (0..n).for_each(|_| out.push(c)),
         }
-        i += n;
     }
     out
 }
