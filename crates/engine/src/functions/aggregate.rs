@@ -392,6 +392,13 @@ fn nonempty(e: Expr) -> Expr {
     datafusion::functions::expr_fn::nullif(e, lit(""))
 }
 
+/// The list-typed state column of a collecting accumulator.
+fn list_state<'a>(a: &'a ArrayRef, what: &str) -> DFResult<&'a ListArray> {
+    a.as_any().downcast_ref::<ListArray>().ok_or_else(|| {
+        datafusion::error::DataFusionError::Internal(format!("{what} state is not a list"))
+    })
+}
+
 /// `make_list` of a typed expression (used for `has_any (tabular)`).
 pub fn make_list_expr(e: TExpr) -> Expr {
     collect_udaf(CollectMode::List).call(vec![to_dynamic(e).expr, lit(1_048_576i64)])
@@ -545,12 +552,7 @@ impl Accumulator for CollectAcc {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DFResult<()> {
-        let lists = states[0]
-            .as_any()
-            .downcast_ref::<ListArray>()
-            .ok_or_else(|| {
-                datafusion::error::DataFusionError::Internal("collect state is not a list".into())
-            })?;
+        let lists = list_state(&states[0], "collect")?;
         if self.limit.is_none() {
             let l = datafusion::common::cast::as_int64_array(&states[1])?;
             if !l.is_empty() && l.is_valid(0) {
@@ -702,14 +704,7 @@ impl Accumulator for PercentileAcc {
         Ok(())
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DFResult<()> {
-        let lists = states[0]
-            .as_any()
-            .downcast_ref::<ListArray>()
-            .ok_or_else(|| {
-                datafusion::error::DataFusionError::Internal(
-                    "percentile state is not a list".into(),
-                )
-            })?;
+        let lists = list_state(&states[0], "percentile")?;
         let p = datafusion::common::cast::as_float64_array(&states[1])?;
         for i in 0..lists.len() {
             if self.p.is_none() && p.is_valid(i) {
@@ -815,12 +810,7 @@ impl Accumulator for SeriesAcc {
         Ok(())
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DFResult<()> {
-        let lists = states[0]
-            .as_any()
-            .downcast_ref::<ListArray>()
-            .ok_or_else(|| {
-                datafusion::error::DataFusionError::Internal("series state is not a list".into())
-            })?;
+        let lists = list_state(&states[0], "series")?;
         for i in 0..lists.len() {
             if lists.is_null(i) {
                 continue;
