@@ -1,6 +1,7 @@
 //! `peregrine`: hunt and detect identity attacks in Entra ID and Microsoft 365 logs with KQL.
 //! A thin command line over the `kql` and `engine` crates.
 
+mod ingest_cmd;
 mod query;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,12 @@ struct Cli {
 enum Command {
     /// Run a KQL query and print its result.
     Query(query::QueryArgs),
+    /// Ingest log exports (files or directories) into the store.
+    Ingest(ingest_cmd::IngestArgs),
+    /// List the store's tables with row counts, time range and size.
+    Tables(ingest_cmd::TablesArgs),
+    /// Print a stored table's columns and types.
+    Schema(ingest_cmd::SchemaArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +49,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Query(args) => rt.block_on(query::run(args)),
+        Command::Ingest(args) => ingest_cmd::ingest(args),
+        Command::Tables(args) => ingest_cmd::tables(args),
+        Command::Schema(args) => ingest_cmd::schema(args),
     };
     match result {
         Ok(code) => code,

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use engine::catalog::MemoryCatalog;
+use engine::catalog::{Catalog, ChainCatalog, MemoryCatalog};
 use engine::datafusion::catalog::TableProvider;
 use engine::datafusion::prelude::{
     CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext,
@@ -23,6 +23,9 @@ pub enum Format {
 
 #[derive(Args)]
 pub struct QueryArgs {
+    /// The store to query (default: $PEREGRINE_STORE, else ./peregrine-data when it exists).
+    #[arg(long)]
+    store: Option<std::path::PathBuf>,
     /// Register a file as a table: NAME=FILE (CSV, JSON/NDJSON or Parquet, by extension).
     #[arg(long = "table", value_name = "NAME=FILE")]
     tables: Vec<String>,
@@ -87,6 +90,15 @@ pub async fn run(args: QueryArgs) -> Result<ExitCode> {
     for t in &args.tables {
         register(&session, &mut catalog, t).await?;
     }
+    // Files named on the command line come first, so --table can stand in for a stored table.
+    let mut catalogs: Vec<Arc<dyn Catalog>> = vec![Arc::new(catalog)];
+    let root = crate::ingest_cmd::store_root(&args.store);
+    if args.store.is_some() || root.join(store::manifest::MANIFEST_FILE).exists() {
+        let st = store::Store::open(&root)
+            .with_context(|| format!("opening the store at {}", root.display()))?;
+        catalogs.push(Arc::new(store::StoreCatalog::new(&st)));
+    }
+    let catalog = ChainCatalog(catalogs);
     let now = match &args.now {
         Some(s) => engine::value::datetime::parse(s)
             .with_context(|| format!("--now: '{s}' is not a datetime"))?,

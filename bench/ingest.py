@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Ingest benchmark: `peregrine ingest` against DuckDB's `read_json_auto` → Parquet on the same
+generated Graph sign-in JSON, in the same run. Prints MB/s, rows/s and peak memory (max RSS of
+each child process) for both, and Peregrine's throughput over DuckDB's (above 1 means
+Peregrine is faster). DuckDB runs in a child process too, with its default threads.
+
+  python3 bench/ingest.py --bin $CARGO_TARGET_DIR/release/peregrine --gb 1
+"""
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+COUNTRIES = [("US", "Seattle"), ("GB", "London"), ("DE", "Berlin"), ("NO", "Oslo"), ("IN", "Pune"),
+             ("BR", "Recife"), ("JP", "Osaka"), ("NL", "Delft"), ("CA", "Ottawa"), ("KP", "Pyongyang")]
+APPS = [("00000002-0000-0ff1-ce00-000000000000", "Office 365 Exchange Online"),
+        ("1fec8e78-bce4-4aaf-ab1b-5451cc387264", "Microsoft Teams"),
+        ("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal")]
+CLIENTS = ["Browser", "Mobile Apps and Desktop clients", "Exchange ActiveSync", "IMAP4", "Other clients"]
+
+
+def signin(rng, i, users):
+    u = rng.randrange(users)
+    c, city = rng.choice(COUNTRIES)
+    app_id, app = rng.choice(APPS)
+    ok = rng.random() < 0.9
+    inter = rng.random() < 0.6
+    return {
+        "id": f"{i:08x}-0000-4000-8000-{rng.getrandbits(48):012x}",
+        "createdDateTime": f"2026-10-{1 + i % 28:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(10**7):07d}Z",
+        "userDisplayName": f"User {u}", "userPrincipalName": f"user{u}@contoso.com",
+        "userId": f"{u:08x}-1111-4222-8333-444455556666",
+        "appId": app_id, "appDisplayName": app,
+        "ipAddress": f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+        "clientAppUsed": rng.choice(CLIENTS), "correlationId": f"{rng.getrandbits(128):032x}",
+        "conditionalAccessStatus": "notApplied", "isInteractive": inter,
+        "riskDetail": "none", "riskLevelAggregated": "none", "riskLevelDuringSignIn": "none",
+        "riskState": "none", "riskEventTypes_v2": [],
+        "resourceDisplayName": "Microsoft Graph", "resourceId": "00000003-0000-0000-c000-000000000000",
+        "autonomousSystemNumber": rng.randrange(1000, 60000),
+        "status": {"errorCode": 0 if ok else 50126, "failureReason": "Other." if ok else "Invalid username or password.",
+                   "additionalDetails": None},
+        "deviceDetail": {"deviceId": "", "displayName": "", "operatingSystem": "Windows 10",
+                         "browser": "Edge 120.0.0", "isCompliant": False, "isManaged": False, "trustType": ""},
+        "location": {"city": city, "state": city, "countryOrRegion": c,
+                     "geoCoordinates": {"altitude": None, "latitude": 47.6, "longitude": -122.3}},
+        "appliedConditionalAccessPolicies": [],
+        "authenticationRequirement": "singleFactorAuthentication",
+        "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+        "userType": "member", "tokenIssuerType": "AzureAD", "processingTimeInMilliseconds": rng.randrange(20, 400),
+    }
+
+
+def generate(path, target_bytes, users, seed):
+    rng = random.Random(seed)
+    rows = 0
+    with open(path, "w") as f:
+        size = 0
+        while size < target_bytes:
+            line = json.dumps(signin(rng, rows, users), separators=(",", ":")) + "\n"
+            f.write(line)
+            size += len(line)
+            rows += 1
+    return rows
+
+
+def run_child(cmd):
+    """Wall time and max RSS (MiB) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the max over all children so far: run each measured command
+    # in a fresh wrapper so the figure is its own.
+    return wall, max(after, before) / 1024.0
+
+
+def measured(cmd):
+    out = subprocess.run([sys.executable, __file__, "--measure", "--", *cmd], check=True,
+                         capture_output=True, text=True).stdout
+    wall, rss = out.split()
+    return float(wall), float(rss)
+
+
+def main():
+    if "--measure" in sys.argv:
+        cmd = sys.argv[sys.argv.index("--") + 1:]
+        wall, rss = run_child(cmd)
+        print(wall, rss)
+        return
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--gb", type=float, default=1.0)
+    ap.add_argument("--users", type=int, default=50_000)
+    ap.add_argument("--dir", default=None)
+    ap.add_argument("--seed", type=int, default=7)
+    a = ap.parse_args()
+    work = a.dir or tempfile.mkdtemp(prefix="peregrine-ingest-bench-")
+    os.makedirs(work, exist_ok=True)
+    src = os.path.join(work, "signins.json")
+    if not os.path.exists(src):
+        print(f"generating {a.gb} GB of Graph sign-ins in {src} …", flush=True)
+        generate(src, int(a.gb * 1e9), a.users, a.seed)
+    size = os.path.getsize(src)
+    with open(src) as f:
+        rows = sum(1 for _ in f)
+    store = os.path.join(work, "store")
+    shutil.rmtree(store, ignore_errors=True)
+    p_wall, p_rss = measured([a.bin, "ingest", "--quiet", "--store", store, src])
+    out = os.path.join(work, "duck.parquet")
+    script = (f"import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_json_auto('{src}')) "
+              f"TO '{out}' (FORMAT parquet)\")")
+    d_wall, d_rss = measured([sys.executable, "-c", script])
+    mb = size / 1e6
+    print(f"input: {mb:.0f} MB, {rows} Graph sign-ins (NDJSON)")
+    print(f"{'':12} {'MB/s':>8} {'rows/s':>10} {'peak MiB':>9}")
+    print(f"{'peregrine':12} {mb / p_wall:8.1f} {rows / p_wall:10.0f} {p_rss:9.0f}")
+    print(f"{'duckdb':12} {mb / d_wall:8.1f} {rows / d_wall:10.0f} {d_rss:9.0f}")
+    print(f"throughput ratio peregrine/duckdb: {d_wall / p_wall:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

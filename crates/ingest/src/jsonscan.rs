@@ -1,0 +1,567 @@
+//! Splits a JSON stream into records without holding the whole file: NDJSON (one value per
+//! line, read line by line so a broken line costs only itself), a top-level array, or a
+//! container object whose `value` (Graph OData page) or `records` (diagnostic settings, Event
+//! Hub, Defender streaming) array holds the records. Containers may also appear one per line.
+//! Each record comes with the line and byte offset where it starts.
+
+use serde_json::Value;
+use std::io::BufRead;
+
+/// One record's raw text and where it starts in the file.
+#[derive(Debug)]
+pub struct RawRecord {
+    pub bytes: Vec<u8>,
+    pub line: u64,
+    pub offset: u64,
+}
+
+#[derive(Debug)]
+pub enum ScanItem {
+    Record(RawRecord),
+    /// Text that is not a JSON value where one was expected.
+    Malformed {
+        raw: RawRecord,
+        reason: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("read error at byte {offset}: {source}")]
+    Io {
+        offset: u64,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("line {line}, byte {offset}: {msg}")]
+    Syntax { line: u64, offset: u64, msg: String },
+}
+
+enum Mode {
+    /// Nothing read yet: decide from the first value.
+    Start,
+    /// One value per line.
+    Lines,
+    /// Inside a streamed array; `container` when the array is a container object's member.
+    Array {
+        container: bool,
+    },
+    /// Records already split out of a container found on one line.
+    Queued(std::collections::VecDeque<RawRecord>),
+    Done,
+}
+
+pub struct JsonRecords<R: BufRead> {
+    src: R,
+    buf: Vec<u8>,
+    pos: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    line: u64,
+    eof: bool,
+    mode: Mode,
+}
+
+const CHUNK: usize = 1 << 20;
+
+impl<R: BufRead> JsonRecords<R> {
+    pub fn new(src: R) -> Self {
+        Self {
+            src,
+            buf: Vec::new(),
+            pos: 0,
+            base: 0,
+            line: 1,
+            eof: false,
+            mode: Mode::Start,
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Makes sure at least one unread byte is buffered; false at end of input.
+    fn fill(&mut self) -> Result<bool, ScanError> {
+        if self.pos < self.buf.len() {
+            return Ok(true);
+        }
+        if self.eof {
+            return Ok(false);
+        }
+        self.base += self.buf.len() as u64;
+        self.buf.clear();
+        self.pos = 0;
+        let mut chunk = vec![0u8; CHUNK];
+        loop {
+            match std::io::Read::read(&mut self.src, &mut chunk) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(ScanError::Io {
+                        offset: self.offset(),
+                        source: e,
+                    });
+                }
+            }
+        }
+    }
+
+    fn peek(&mut self) -> Result<Option<u8>, ScanError> {
+        Ok(if self.fill()? {
+            Some(self.buf[self.pos])
+        } else {
+            None
+        })
+    }
+
+    fn bump(&mut self) -> Result<Option<u8>, ScanError> {
+        let c = self.peek()?;
+        if let Some(b) = c {
+            self.pos += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        Ok(c)
+    }
+
+    fn skip_ws(&mut self) -> Result<Option<u8>, ScanError> {
+        loop {
+            match self.peek()? {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => {
+                    self.bump()?;
+                }
+                // A UTF-8 byte-order mark at the start of the file.
+                Some(0xEF) if self.offset() == 0 => {
+                    for _ in 0..3 {
+                        self.bump()?;
+                    }
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    fn syntax(&self, msg: impl Into<String>) -> ScanError {
+        ScanError::Syntax {
+            line: self.line,
+            offset: self.offset(),
+            msg: msg.into(),
+        }
+    }
+
+    /// Reads one complete JSON value (string, number, literal, object or array) into `out`.
+    fn capture_value(&mut self, out: &mut Vec<u8>) -> Result<(), ScanError> {
+        let mut depth = 0usize;
+        let mut in_str = false;
+        let mut esc = false;
+        loop {
+            let Some(c) = self.bump()? else {
+                return if depth == 0 && !in_str && !out.is_empty() {
+                    Ok(())
+                } else {
+                    Err(self.syntax("unexpected end of input inside a JSON value"))
+                };
+            };
+            out.push(c);
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if c == b'\\' {
+                    esc = true;
+                } else if c == b'"' {
+                    in_str = false;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                continue;
+            }
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    if depth == 0 {
+                        return Err(self.syntax(format!("unexpected '{}'", c as char)));
+                    }
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                _ if depth == 0 => {
+                    // A scalar: ends before the next delimiter.
+                    if let Some(n) = self.peek()?
+                        && matches!(n, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
+                    {
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads a JSON string token (the opening quote is next) and returns its raw text.
+    fn read_key(&mut self) -> Result<Vec<u8>, ScanError> {
+        let mut k = Vec::new();
+        if self.peek()? != Some(b'"') {
+            return Err(self.syntax("expected a quoted key"));
+        }
+        self.capture_value(&mut k)?;
+        Ok(k)
+    }
+
+    fn read_line(&mut self) -> Result<Option<RawRecord>, ScanError> {
+        loop {
+            if !self.fill()? {
+                return Ok(None);
+            }
+            let line = self.line;
+            let offset = self.offset();
+            let mut bytes = Vec::new();
+            loop {
+                if !self.fill()? {
+                    break;
+                }
+                let rest = &self.buf[self.pos..];
+                match rest.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        bytes.extend_from_slice(&rest[..i]);
+                        self.pos += i + 1;
+                        self.line += 1;
+                        break;
+                    }
+                    None => {
+                        bytes.extend_from_slice(rest);
+                        self.pos = self.buf.len();
+                    }
+                }
+            }
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            return Ok(Some(RawRecord {
+                bytes,
+                line,
+                offset,
+            }));
+        }
+    }
+
+    /// The next record, a malformed stretch, or None at the end.
+    pub fn next_item(&mut self) -> Result<Option<ScanItem>, ScanError> {
+        loop {
+            match &mut self.mode {
+                Mode::Done => return Ok(None),
+                Mode::Queued(q) => match q.pop_front() {
+                    Some(r) => return Ok(Some(ScanItem::Record(r))),
+                    None => self.mode = Mode::Lines,
+                },
+                Mode::Start => {
+                    let Some(c) = self.skip_ws()? else {
+                        self.mode = Mode::Done;
+                        return Ok(None);
+                    };
+                    match c {
+                        b'[' => {
+                            self.bump()?;
+                            self.mode = Mode::Array { container: false };
+                        }
+                        b'{' => return self.first_object(),
+                        _ => {
+                            return Err(self.syntax(format!(
+                                "expected a JSON object or array, found '{}'",
+                                c.escape_ascii()
+                            )));
+                        }
+                    }
+                }
+                Mode::Lines => {
+                    let Some(raw) = self.read_line()? else {
+                        self.mode = Mode::Done;
+                        return Ok(None);
+                    };
+                    return Ok(Some(self.line_item(raw)));
+                }
+                Mode::Array { container } => {
+                    let container = *container;
+                    match self.skip_ws()? {
+                        None => return Err(self.syntax("unexpected end of input inside an array")),
+                        Some(b']') => {
+                            self.bump()?;
+                            if container {
+                                self.finish_container()?;
+                            }
+                            self.mode = Mode::Lines;
+                        }
+                        Some(b',') => {
+                            self.bump()?;
+                        }
+                        Some(_) => {
+                            let line = self.line;
+                            let offset = self.offset();
+                            let mut bytes = Vec::new();
+                            self.capture_value(&mut bytes)?;
+                            return Ok(Some(ScanItem::Record(RawRecord {
+                                bytes,
+                                line,
+                                offset,
+                            })));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A line in NDJSON mode: a record, or a container whose members become the records.
+    fn line_item(&mut self, raw: RawRecord) -> ScanItem {
+        let trimmed = raw.bytes.trim_ascii();
+        if trimmed.first() == Some(&b'{')
+            && let Some(members) = container_members(trimmed)
+        {
+            let q = members
+                .into_iter()
+                .map(|bytes| RawRecord {
+                    bytes,
+                    line: raw.line,
+                    offset: raw.offset,
+                })
+                .collect();
+            self.mode = Mode::Queued(q);
+            return match self.next_item() {
+                Ok(Some(item)) => item,
+                _ => ScanItem::Record(RawRecord {
+                    bytes: b"{}".to_vec(),
+                    line: raw.line,
+                    offset: raw.offset,
+                }),
+            };
+        }
+        if trimmed.first() == Some(&b'[') {
+            if let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(trimmed) {
+                let q = items
+                    .into_iter()
+                    .map(|v| RawRecord {
+                        bytes: serde_json::to_vec(&v).unwrap_or_default(),
+                        line: raw.line,
+                        offset: raw.offset,
+                    })
+                    .collect();
+                self.mode = Mode::Queued(q);
+                if let Ok(Some(item)) = self.next_item() {
+                    return item;
+                }
+            }
+            return ScanItem::Malformed {
+                raw,
+                reason: "a JSON array line that is not valid JSON".into(),
+            };
+        }
+        ScanItem::Record(raw)
+    }
+
+    /// The first top-level object: either a container (stream its array) or the first record
+    /// of an NDJSON / concatenated stream.
+    fn first_object(&mut self) -> Result<Option<ScanItem>, ScanError> {
+        let line = self.line;
+        let offset = self.offset();
+        let mut cap = Vec::new();
+        self.bump()?;
+        cap.push(b'{');
+        let mut first_key = true;
+        let mut only_odata = true;
+        loop {
+            match self.skip_ws_capture(&mut cap)? {
+                None => return Err(self.syntax("unexpected end of input inside an object")),
+                Some(b'}') => {
+                    self.bump()?;
+                    cap.push(b'}');
+                    break;
+                }
+                Some(b',') => {
+                    self.bump()?;
+                    cap.push(b',');
+                    continue;
+                }
+                Some(_) => {}
+            }
+            let key = self.read_key()?;
+            cap.extend_from_slice(&key);
+            if self.skip_ws_capture(&mut cap)? != Some(b':') {
+                return Err(self.syntax("expected ':' after an object key"));
+            }
+            self.bump()?;
+            cap.push(b':');
+            let next = self.skip_ws_capture(&mut cap)?;
+            let is_container_key =
+                key == b"\"records\"" || (key == b"\"value\"" && (first_key || only_odata));
+            if is_container_key && next == Some(b'[') {
+                self.bump()?;
+                self.mode = Mode::Array { container: true };
+                return self.next_item();
+            }
+            only_odata &= key.starts_with(b"\"@odata") || key.starts_with(b"\"odata");
+            first_key = false;
+            self.capture_value(&mut cap)?;
+        }
+        // A plain record: the rest of the file is one record per line (or concatenated).
+        let multiline = cap.contains(&b'\n');
+        self.mode = if multiline { Mode::Start } else { Mode::Lines };
+        if multiline {
+            // Pretty-printed objects one after another: keep splitting by structure.
+            self.mode = Mode::Start;
+        }
+        Ok(Some(ScanItem::Record(RawRecord {
+            bytes: cap,
+            line,
+            offset,
+        })))
+    }
+
+    fn skip_ws_capture(&mut self, cap: &mut Vec<u8>) -> Result<Option<u8>, ScanError> {
+        loop {
+            match self.peek()? {
+                Some(c @ (b' ' | b'\t' | b'\r' | b'\n')) => {
+                    self.bump()?;
+                    cap.push(c);
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// After a container's array closed: skip its remaining members up to the closing brace.
+    fn finish_container(&mut self) -> Result<(), ScanError> {
+        loop {
+            match self.skip_ws()? {
+                None => return Err(self.syntax("unexpected end of input inside an object")),
+                Some(b'}') => {
+                    self.bump()?;
+                    return Ok(());
+                }
+                Some(b',') => {
+                    self.bump()?;
+                    self.skip_ws()?;
+                    self.read_key()?;
+                    if self.skip_ws()? != Some(b':') {
+                        return Err(self.syntax("expected ':' after an object key"));
+                    }
+                    self.bump()?;
+                    self.skip_ws()?;
+                    let mut sink = Vec::new();
+                    self.capture_value(&mut sink)?;
+                }
+                Some(c) => {
+                    return Err(self.syntax(format!(
+                        "expected ',' or '}}' after the records array, found '{}'",
+                        c.escape_ascii()
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// If `text` is a container object (`{"records":[...]}` or an OData page), its members' text.
+fn container_members(text: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // Cheap check before parsing the whole line.
+    let head = &text[..text.len().min(4096)];
+    let has = |k: &[u8]| head.windows(k.len()).any(|w| w == k);
+    if !has(b"\"records\"") && !has(b"\"value\"") {
+        return None;
+    }
+    let Value::Object(m) = serde_json::from_slice::<Value>(text).ok()? else {
+        return None;
+    };
+    let arr = match m.get("records") {
+        Some(Value::Array(a)) => a,
+        _ => {
+            let only_odata = m
+                .keys()
+                .all(|k| k == "value" || k.starts_with("@odata") || k.starts_with("odata"));
+            match m.get("value") {
+                Some(Value::Array(a)) if only_odata => a,
+                _ => return None,
+            }
+        }
+    };
+    Some(
+        arr.iter()
+            .map(|v| serde_json::to_vec(v).unwrap_or_default())
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(text: &str) -> Vec<String> {
+        let mut s = JsonRecords::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let mut out = Vec::new();
+        while let Some(item) = s.next_item().expect("scan") {
+            match item {
+                ScanItem::Record(r) => out.push(String::from_utf8_lossy(&r.bytes).into_owned()),
+                ScanItem::Malformed { raw, .. } => {
+                    out.push(format!("BAD:{}", String::from_utf8_lossy(&raw.bytes)))
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ndjson_lines() {
+        assert_eq!(
+            records("{\"a\":1}\n\n{\"a\":2}\r\n"),
+            ["{\"a\":1}", "{\"a\":2}"]
+        );
+    }
+
+    #[test]
+    fn array_and_containers() {
+        assert_eq!(
+            records(" [ {\"a\":1} , {\"b\":[1,2]} ] "),
+            ["{\"a\":1}", "{\"b\":[1,2]}"]
+        );
+        assert_eq!(
+            records(
+                "{\"@odata.context\":\"x\",\"value\":[{\"a\":\"}\"},{\"a\":2}],\"@odata.nextLink\":\"y\"}"
+            ),
+            ["{\"a\":\"}\"}", "{\"a\":2}"]
+        );
+        assert_eq!(
+            records("{\"records\":[{\"a\":1}]}\n{\"records\":[{\"a\":2},{\"a\":3}]}\n"),
+            ["{\"a\":1}", "{\"a\":2}", "{\"a\":3}"]
+        );
+    }
+
+    #[test]
+    fn pretty_printed_objects_one_after_another() {
+        assert_eq!(
+            records("{\n \"a\": 1\n}\n{\n \"a\": 2\n}\n"),
+            ["{\n \"a\": 1\n}", "{\n \"a\": 2\n}"]
+        );
+    }
+
+    #[test]
+    fn broken_line_is_its_own_record() {
+        assert_eq!(
+            records("{\"a\":1}\n{\"a\":\n{\"a\":3}\n"),
+            ["{\"a\":1}", "{\"a\":", "{\"a\":3}"]
+        );
+    }
+}
