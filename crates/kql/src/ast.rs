@@ -142,6 +142,26 @@ pub enum Source {
     Paren(Box<TabularExpr>),
     /// A `{{Name}}` template placeholder standing for a whole table expression.
     Placeholder { name: String, span: Span },
+    /// `find [in (T, ...)] where predicate [project ...]` at the start of a pipeline.
+    Find(FindOp),
+    /// `externaldata (a:string, ...) ["url", ...] [with (format="csv", ...)]`
+    ExternalData {
+        columns: Vec<(Ident, TypeName)>,
+        urls: Vec<Expr>,
+        with: Vec<OpParam>,
+        span: Span,
+    },
+}
+
+/// `find [withsource=C] [in (T1, T2*)] where predicate [project a, b | project-smart]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindOp {
+    pub params: Vec<OpParam>,
+    pub tables: Vec<UnionLeg>,
+    pub predicate: Expr,
+    /// `project a, b` columns; `project-smart` is `smart: true` with no columns.
+    pub project: Vec<ColumnPattern>,
+    pub smart: bool,
 }
 
 /// `name = expr` or just `expr` (the planner derives the name), or `(a, b) = expr` for
@@ -228,12 +248,20 @@ pub enum OperatorKind {
     },
     Search(SearchOp),
     Evaluate(EvaluateOp),
+    /// `render chart [with (name=value, ...)]` or the legacy `render chart kind=value`.
     Render {
         chart: String,
+        props: Vec<OpParam>,
     },
+    /// `project-by-names "a", cols_expr`
+    ProjectByNames(Vec<Expr>),
+    /// `find ...` applied to the piped input.
+    Find(FindOp),
     Consume,
     Scan(ScanOp),
-    /// `facet by a, b` and other rarely used operators the engine refuses with a clear error.
+    /// Operators whose syntax is checked but whose content is not kept (`facet`, `fork`,
+    /// `partition`, `reduce`, `macro-expand`, `assert-schema`, `make-graph` and the graph
+    /// operators); the engine refuses them with a clear error.
     Unsupported {
         name: String,
     },
@@ -395,6 +423,9 @@ pub struct EvaluateOp {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanOp {
     pub params: Vec<OpParam>,
+    /// `order by` keys and `partition by` columns written before `declare`/`with`.
+    pub order: Vec<SortKey>,
+    pub partition: Vec<Expr>,
     pub declare: Vec<Param>,
     pub steps: Vec<ScanStep>,
 }
@@ -454,6 +485,12 @@ pub enum ExprKind {
     Tabular(Box<TabularExpr>),
     /// `{{Name}}` template placeholder.
     Placeholder(String),
+    /// `target.name(args)`, e.g. `cluster("c").database("d")`.
+    MethodCall {
+        target: Box<Expr>,
+        name: Ident,
+        args: Vec<Expr>,
+    },
     /// `(expr)`; kept so that pretty-printing and naming can tell.
     Paren(Box<Expr>),
     /// Named argument `name = value` inside a call, e.g. `bag_unpack(d, columnsConflict='keep')`.

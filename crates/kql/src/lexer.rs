@@ -33,9 +33,11 @@ pub struct Token {
     pub span: Span,
 }
 
-const TYPED: &[&str] = &[
-    "datetime", "date", "time", "timespan", "guid", "uniqueid", "int", "long", "real", "double",
-    "decimal", "bool", "boolean", "dynamic", "typeof",
+/// Words that form a typed literal when followed by `(`. (`boolean`, `uniqueid` and `string`
+/// are type names in declarations but not literal forms: Kusto rejects `string(null)`.)
+pub const TYPED: &[&str] = &[
+    "datetime", "date", "time", "timespan", "guid", "int", "long", "real", "double", "decimal",
+    "bool", "dynamic", "typeof",
 ];
 
 const PUNCT: &[&str] = &[
@@ -272,31 +274,54 @@ pub fn lex_string(src: &str, q: usize, verbatim: bool) -> Result<(String, usize)
         }
         if c == b'\\' && !verbatim {
             let Some(&e) = b.get(i + 1) else { break };
+            let bad = |i: usize| Diagnostic::new("invalid escape sequence", Span::new(i, i + 2));
+            let esc_at = i;
             i += 2;
             match e {
                 b'n' => out.push('\n'),
                 b't' => out.push('\t'),
                 b'r' => out.push('\r'),
-                b'0' => out.push('\0'),
+                b'a' => out.push('\u{7}'),
+                b'b' => out.push('\u{8}'),
+                b'f' => out.push('\u{c}'),
+                b'v' => out.push('\u{b}'),
                 b'\\' => out.push('\\'),
                 b'\'' => out.push('\''),
                 b'"' => out.push('"'),
-                b'u' => {
-                    let hex = src.get(i..i + 4).unwrap_or("");
-                    match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                b'0'..=b'7' => {
+                    // up to three octal digits
+                    let mut v = u32::from(e - b'0');
+                    let mut n = 1;
+                    while n < 3
+                        && let Some(d @ b'0'..=b'7') = b.get(i).copied()
+                    {
+                        v = v * 8 + u32::from(d - b'0');
+                        i += 1;
+                        n += 1;
+                    }
+                    out.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+                }
+                b'x' | b'u' | b'U' => {
+                    let len = match e {
+                        b'x' => 2,
+                        b'u' => 4,
+                        _ => 8,
+                    };
+                    let hex = src.get(i..i + len).unwrap_or("");
+                    let ch = if hex.len() == len && hex.bytes().all(|h| h.is_ascii_hexdigit()) {
+                        u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+                    } else {
+                        None
+                    };
+                    match ch {
                         Some(ch) => {
                             out.push(ch);
-                            i += 4;
+                            i += len;
                         }
-                        None => {
-                            return Err(Diagnostic::new("invalid \\u escape", Span::new(i - 2, i)));
-                        }
+                        None => return Err(bad(esc_at)),
                     }
                 }
-                _ => {
-                    out.push('\\');
-                    i -= 1;
-                }
+                _ => return Err(bad(esc_at)),
             }
             continue;
         }

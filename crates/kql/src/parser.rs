@@ -26,6 +26,171 @@ pub enum Piped {
 
 const MAX_DEPTH: usize = 100;
 
+/// Keywords Kusto's parser never takes as a bare name (declared or referenced); they must be
+/// bracketed (`['first']`). From Kusto.Language's syntax facts (keywords that cannot be
+/// identifiers), single-word ones only.
+const RESERVED: &[&str] = &[
+    "and",
+    "anomalychart",
+    "areachart",
+    "asc",
+    "bagexpansion",
+    "barchart",
+    "between",
+    "bin_legacy",
+    "boolean",
+    "byte",
+    "cachingpolicy",
+    "callout",
+    "cancel",
+    "card",
+    "char",
+    "columnchart",
+    "contains_cs",
+    "containscs",
+    "cycles",
+    "dataexport",
+    "datascope",
+    "decodeblocks",
+    "desc",
+    "encodingpolicy",
+    "endswith",
+    "endswith_cs",
+    "expandoutput",
+    "extent_tags_retention",
+    "external_data",
+    "first",
+    "flags",
+    "float",
+    "force_remote",
+    "has_all",
+    "has_any",
+    "has_cs",
+    "hasprefix",
+    "hasprefix_cs",
+    "hassuffix",
+    "hassuffix_cs",
+    "hotcache",
+    "int16",
+    "int8",
+    "isfuzzy",
+    "journal",
+    "ladderchart",
+    "last",
+    "like",
+    "likecs",
+    "linechart",
+    "missing",
+    "nooptimization",
+    "notcontains",
+    "notcontainscs",
+    "notlike",
+    "notlikecs",
+    "or",
+    "others",
+    "pathformat",
+    "piechart",
+    "pivotchart",
+    "project",
+    "queries",
+    "query_results",
+    "relaxed",
+    "restricted_view_access",
+    "row_level_security",
+    "rowstore",
+    "rowstore_references",
+    "rowstore_sealinfo",
+    "rowstorepolicy",
+    "rowstores",
+    "scatterchart",
+    "seal",
+    "seals",
+    "shards",
+    "simple",
+    "softdelete",
+    "softretention",
+    "stackedareachart",
+    "startswith",
+    "startswith_cs",
+    "statistics",
+    "storedqueryresultcontainers",
+    "string",
+    "tablepurge",
+    "timechart",
+    "timeline",
+    "timepivot",
+    "treemap",
+    "uint",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uint8",
+    "ulong",
+    "union",
+    "uniqueid",
+    "unrestrictedviewers",
+    "views",
+    "with_itemindex",
+    "with_match_id",
+    "with_step_name",
+    "writeaheadlog",
+    "date",
+    "datetime",
+    "decimal",
+    "double",
+    "dynamic",
+    "int",
+    "int32",
+    "int64",
+    "long",
+    "real",
+    "time",
+    "timespan",
+    "harddelete",
+    "hardretention",
+];
+
+/// Keywords Kusto accepts as declared names (`extend where = 1`) but not as references.
+const RESERVED_REF: &[&str] = &[
+    "accumulate",
+    "as",
+    "by",
+    "contains",
+    "datatable",
+    "earliest",
+    "externaldata",
+    "find",
+    "has",
+    "in",
+    "invoke",
+    "latest",
+    "materialize",
+    "mdm",
+    "of",
+    "print",
+    "sample",
+    "search",
+    "set",
+    "sql",
+    "title",
+    "to",
+    "toscalar",
+    "totable",
+    "verbose",
+    "viewers",
+    "where",
+];
+
+/// Keywords Kusto accepts as references but not as declared names.
+const RESERVED_DECL: &[&str] = &["kind", "withsource", "with_source"];
+
+fn needs_brackets(name: &str) -> Diagnostic {
+    Diagnostic::new(
+        format!("'{name}' is a keyword: write ['{name}'] to use it as a name"),
+        Span::default(),
+    )
+}
+
 fn describe(t: &Tok) -> String {
     match t {
         Tok::Ident(s) => format!("'{s}'"),
@@ -145,6 +310,36 @@ impl Parser {
     fn adjacent(&self, k: usize) -> bool {
         self.span_at(k).end == self.span_at(k + 1).start
     }
+    /// Rejects a bare keyword used as a declared name (`extend first = 1`).
+    fn check_decl(&self, at: usize) -> PResult<()> {
+        if let Some(Token {
+            tok: Tok::Ident(n),
+            span,
+        }) = self.toks.get(at)
+            && (RESERVED.contains(&n.as_str()) || RESERVED_DECL.contains(&n.as_str()))
+        {
+            return Err(Diagnostic {
+                span: *span,
+                ..needs_brackets(n)
+            });
+        }
+        Ok(())
+    }
+    /// Rejects a bare keyword referenced as a name (`project where`, `d.to`, `let by = 1`).
+    fn check_ref(&self, at: usize) -> PResult<()> {
+        if let Some(Token {
+            tok: Tok::Ident(n),
+            span,
+        }) = self.toks.get(at)
+            && (RESERVED.contains(&n.as_str()) || RESERVED_REF.contains(&n.as_str()))
+        {
+            return Err(Diagnostic {
+                span: *span,
+                ..needs_brackets(n)
+            });
+        }
+        Ok(())
+    }
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -176,7 +371,6 @@ impl Parser {
     fn statements(&mut self, end: &Tok) -> PResult<Vec<Statement>> {
         let mut out = Vec::new();
         loop {
-            while self.eat_p(";") {}
             if self.peek() == end || matches!(self.peek(), Tok::Eof) {
                 break;
             }
@@ -192,6 +386,8 @@ impl Parser {
         let start = self.span();
         if self.is_kw("let") && matches!(self.peek_at(1), Tok::Ident(_) | Tok::QuotedIdent(_)) {
             self.bump();
+            self.check_decl(self.pos)?;
+            self.check_ref(self.pos)?;
             let name = self.ident()?;
             self.expect_p("=")?;
             let value = self.let_value()?;
@@ -209,6 +405,76 @@ impl Parser {
             self.expect_p(")")?;
             return Ok(Statement::DeclareQueryParameters {
                 params,
+                span: Span::new(start.start, self.prev_end()),
+            });
+        }
+        if self.is_kw("alias") && self.is_kw_at(1, "database") {
+            self.bump();
+            self.bump();
+            let name = self.ident()?;
+            self.expect_p("=")?;
+            let value = self.expr()?;
+            return Ok(Statement::Set {
+                name: format!("alias database {}", name.name),
+                value: None,
+                span: Span::new(start.start, value.span.end),
+            });
+        }
+        if self.is_kw("restrict") && self.is_kw_at(1, "access") {
+            self.bump();
+            self.bump();
+            self.expect_kw("to")?;
+            self.expect_p("(")?;
+            loop {
+                self.expr()?;
+                if !self.eat_p(",") {
+                    break;
+                }
+            }
+            self.expect_p(")")?;
+            return Ok(Statement::Set {
+                name: "restrict access".into(),
+                value: None,
+                span: Span::new(start.start, self.prev_end()),
+            });
+        }
+        if self.is_kw("declare") && self.is_kw_at(1, "pattern") {
+            self.bump();
+            self.bump();
+            let name = self.ident()?;
+            if self.eat_p("=") {
+                // `= (params)[params] { (args).[path] = { body }; ... }`: checked for balance.
+                self.expect_p("(")?;
+                self.skip_balanced(")")?;
+                if self.eat_p("[") {
+                    self.skip_balanced("]")?;
+                }
+                self.expect_p("{")?;
+                while !self.eat_p("}") {
+                    // `(args)[.[path]] = { body };`
+                    self.expect_p("(")?;
+                    self.skip_balanced(")")?;
+                    if self.eat_p(".")
+                        && !matches!(self.bump().tok, Tok::QuotedIdent(_) | Tok::P("["))
+                    {
+                        return Err(Diagnostic::new("expected '[path]'", self.span_at(0)));
+                    }
+                    if self
+                        .toks
+                        .get(self.pos.wrapping_sub(1))
+                        .is_some_and(|t| t.tok == Tok::P("["))
+                    {
+                        self.skip_balanced("]")?;
+                    }
+                    self.expect_p("=")?;
+                    self.expect_p("{")?;
+                    self.skip_balanced("}")?;
+                    self.expect_p(";")?;
+                }
+            }
+            return Ok(Statement::Set {
+                name: format!("declare pattern {}", name.name),
+                value: None,
                 span: Span::new(start.start, self.prev_end()),
             });
         }
@@ -240,7 +506,8 @@ impl Parser {
                 ExprKind::Name(_)
                 | ExprKind::Call { .. }
                 | ExprKind::Placeholder(_)
-                | ExprKind::Member(..) => {
+                | ExprKind::Member(..)
+                | ExprKind::MethodCall { .. } => {
                     let span = e.span;
                     Ok(Statement::Query(TabularExpr {
                         source: Source::Expr(e),
@@ -295,7 +562,8 @@ impl Parser {
                 let mut columns = Vec::new();
                 let mut open = false;
                 while !self.is_p(")") {
-                    if self.eat_p("*") {
+                    if columns.is_empty() && self.is_p("*") && self.is_p_at(1, ")") {
+                        self.bump();
                         open = true;
                     } else {
                         let c = self.ident()?;
@@ -396,17 +664,7 @@ impl Parser {
         match kw.as_str() {
             "datatable" if self.is_p_at(1, "(") => {
                 self.bump();
-                self.expect_p("(")?;
-                let mut columns = Vec::new();
-                while !self.is_p(")") {
-                    let c = self.ident()?;
-                    self.expect_p(":")?;
-                    columns.push((c, self.type_name()?));
-                    if !self.eat_p(",") {
-                        break;
-                    }
-                }
-                self.expect_p(")")?;
+                let columns = self.column_decls()?;
                 let mut values = Vec::new();
                 if let Tok::QuotedIdent(s) = self.peek().clone() {
                     let sp = self.bump().span;
@@ -417,7 +675,7 @@ impl Parser {
                 } else {
                     self.expect_p("[")?;
                     while !self.is_p("]") {
-                        values.push(self.expr()?);
+                        values.push(self.literal_value()?);
                         if !self.eat_p(",") {
                             break;
                         }
@@ -430,14 +688,46 @@ impl Parser {
                     span: Span::new(start.start, self.prev_end()),
                 }))
             }
+            "externaldata" | "external_data" if self.is_p_at(1, "(") => {
+                self.bump();
+                let columns = self.column_decls()?;
+                let mut urls = Vec::new();
+                if let Tok::QuotedIdent(u) = self.peek().clone() {
+                    // `["url"]` lexes as a bracketed name
+                    let sp = self.bump().span;
+                    urls.push(Expr {
+                        kind: ExprKind::Literal(Literal::String(u)),
+                        span: sp,
+                    });
+                } else {
+                    self.expect_p("[")?;
+                    while !self.is_p("]") {
+                        urls.push(self.literal_value()?);
+                        if !self.eat_p(",") {
+                            break;
+                        }
+                    }
+                    self.expect_p("]")?;
+                }
+                let with = if self.eat_kw("with") {
+                    self.paren_props()?
+                } else {
+                    vec![]
+                };
+                Ok(Some(Source::ExternalData {
+                    columns,
+                    urls,
+                    with,
+                    span: Span::new(start.start, self.prev_end()),
+                }))
+            }
+            "find" if !self.is_p_at(1, "=") && !self.is_p_at(1, "(") => {
+                self.bump();
+                Ok(Some(Source::Find(self.find_body()?)))
+            }
             "print" if !self.is_p_at(1, "=") && !self.is_p_at(1, "(") => {
                 self.bump();
-                let columns = if self.is_p("|") || self.is_p(";") || matches!(self.peek(), Tok::Eof)
-                {
-                    vec![]
-                } else {
-                    self.named_list()?
-                };
+                let columns = self.named_list()?;
                 Ok(Some(Source::Print {
                     columns,
                     span: Span::new(start.start, self.prev_end()),
@@ -480,6 +770,87 @@ impl Parser {
         true
     }
 
+    /// A literal as `datatable` rows need it: a number, timespan, string, bool, or typed literal
+    /// (`long(null)`, `datetime(...)`, `dynamic(...)`), numbers optionally signed.
+    fn literal_value(&mut self) -> PResult<Expr> {
+        let signed = (self.is_p("-") || self.is_p("+"))
+            && matches!(
+                self.peek_at(1),
+                Tok::Long(_) | Tok::Real(_) | Tok::Timespan(_)
+            );
+        let ok = match self.peek() {
+            Tok::Long(_) | Tok::Real(_) | Tok::Timespan(_) | Tok::Str(_) | Tok::Typed(..) => true,
+            Tok::Ident(w) => {
+                matches!(w.to_ascii_lowercase().as_str(), "true" | "false") && !self.is_p_at(1, "(")
+            }
+            _ => signed,
+        };
+        if !ok {
+            return Err(self.err_expected("a literal value"));
+        }
+        self.unary()
+    }
+
+    /// The column list `(a:type, ...)` of datatable and externaldata.
+    fn column_decls(&mut self) -> PResult<Vec<(Ident, TypeName)>> {
+        self.expect_p("(")?;
+        let mut columns = Vec::new();
+        while !self.is_p(")") {
+            self.check_decl(self.pos)?;
+            let c = self.ident()?;
+            self.expect_p(":")?;
+            columns.push((c, self.type_name()?));
+            if !self.eat_p(",") {
+                break;
+            }
+        }
+        self.expect_p(")")?;
+        Ok(columns)
+    }
+
+    /// `find [params] [in (T1, T2*)] where predicate [project a, b | project-smart]`, after
+    /// the `find` keyword.
+    fn find_body(&mut self) -> PResult<FindOp> {
+        let params = self.op_params(&["withsource", "hint.", "kind", "datascope"])?;
+        let mut tables = Vec::new();
+        if self.is_kw("in") && self.is_p_at(1, "(") {
+            self.bump();
+            self.bump();
+            loop {
+                tables.push(self.union_leg()?);
+                if !self.eat_p(",") {
+                    break;
+                }
+            }
+            self.expect_p(")")?;
+        }
+        let _ = self.eat_kw("where");
+        self.search_mode = true;
+        let predicate = self.expr();
+        self.search_mode = false;
+        let predicate = predicate?;
+        let (mut project, mut smart) = (Vec::new(), false);
+        if self.is_kw("project-smart")
+            || (self.is_kw("project")
+                && self.is_p_at(1, "-")
+                && self.is_kw_at(2, "smart")
+                && self.adjacent(0)
+                && self.adjacent(1))
+        {
+            self.op_name()?;
+            smart = true;
+        } else if self.eat_kw("project") {
+            project = self.patterns()?;
+        }
+        Ok(FindOp {
+            params,
+            tables,
+            predicate,
+            project,
+            smart,
+        })
+    }
+
     // ---- operators -----------------------------------------------------------------------
     fn op_name(&mut self) -> PResult<(String, Span)> {
         let first = self.ident()?;
@@ -510,12 +881,21 @@ impl Parser {
         let (name, nspan) = self.op_name()?;
         let kind = match name.as_str() {
             "where" | "filter" => OperatorKind::Where(self.expr()?),
+            "project" if self.at_op_end() => OperatorKind::Project(vec![]),
             "project" => OperatorKind::Project(self.named_list()?),
+            "project-by-names" => {
+                let mut cols = vec![self.expr()?];
+                while self.eat_p(",") {
+                    cols.push(self.expr()?);
+                }
+                OperatorKind::ProjectByNames(cols)
+            }
             "project-away" => OperatorKind::ProjectAway(self.patterns()?),
             "project-keep" => OperatorKind::ProjectKeep(self.patterns()?),
             "project-rename" => {
                 let mut pairs = Vec::new();
                 loop {
+                    self.check_decl(self.pos)?;
                     let new = self.ident()?;
                     self.expect_p("=")?;
                     let old = self.ident()?;
@@ -528,25 +908,37 @@ impl Parser {
             }
             "project-reorder" => {
                 let mut items = Vec::new();
-                for p in self.patterns()? {
+                loop {
+                    let p = self.pattern()?;
                     let ord = if self.eat_kw("asc") {
                         Some(SortOrderWord::Asc)
                     } else if self.eat_kw("desc") {
                         Some(SortOrderWord::Desc)
-                    } else if self.eat_kw("granny-asc") {
-                        Some(SortOrderWord::GranularAsc)
+                    } else if self.is_kw("granny")
+                        && self.is_p_at(1, "-")
+                        && self.adjacent(0)
+                        && self.adjacent(1)
+                    {
+                        let (w, _) = self.op_name()?;
+                        match w.as_str() {
+                            "granny-asc" => Some(SortOrderWord::GranularAsc),
+                            "granny-desc" => Some(SortOrderWord::GranularDesc),
+                            _ => return Err(self.err_expected("'granny-asc' or 'granny-desc'")),
+                        }
                     } else {
                         None
                     };
                     items.push((p, ord));
-                    let _ = self.eat_p(",");
+                    if !self.eat_p(",") {
+                        break;
+                    }
                 }
                 OperatorKind::ProjectReorder(items)
             }
             "extend" => OperatorKind::Extend(self.named_list()?),
             "summarize" => {
                 let params = self.op_params(&["hint."])?;
-                let aggs = if self.is_kw("by") {
+                let aggs = if self.is_kw("by") || self.at_op_end() {
                     vec![]
                 } else {
                     self.named_list_until(&["by"])?
@@ -620,7 +1012,7 @@ impl Parser {
                     with_itemindex,
                 })
             }
-            "mv-apply" => {
+            "mv-apply" | "mvapply" => {
                 let (params, items, limit, with_itemindex) = self.mv_items()?;
                 self.expect_kw("on")?;
                 self.expect_p("(")?;
@@ -662,6 +1054,7 @@ impl Parser {
                             pattern.push(ParsePart::Star);
                         }
                         Tok::Ident(_) | Tok::QuotedIdent(_) => {
+                            self.check_decl(self.pos)?;
                             let name = self.ident()?;
                             let ty = if self.eat_p(":") {
                                 Some(self.type_name()?)
@@ -694,24 +1087,11 @@ impl Parser {
                     }
                 }
                 self.expect_p(")")?;
-                let mut with = Vec::new();
-                if self.eat_kw("with") {
-                    self.expect_p("(")?;
-                    while !self.is_p(")") {
-                        let n = self.ident()?;
-                        self.expect_p("=")?;
-                        let v = self.expr()?;
-                        with.push(OpParam {
-                            name: n.name,
-                            span: n.span.to(v.span),
-                            value: v,
-                        });
-                        if !self.eat_p(",") {
-                            break;
-                        }
-                    }
-                    self.expect_p(")")?;
-                }
+                let with = if self.eat_kw("with") {
+                    self.paren_props()?
+                } else {
+                    Vec::new()
+                };
                 OperatorKind::ParseKv(ParseKvOp {
                     source,
                     columns,
@@ -746,13 +1126,105 @@ impl Parser {
             "search" => OperatorKind::Search(self.search_body()?),
             "evaluate" => OperatorKind::Evaluate(self.evaluate_body()?),
             "render" => {
-                let chart = self.ident().map(|i| i.name).unwrap_or_default();
-                self.skip_to_op_end();
-                OperatorKind::Render { chart }
+                let chart = self.ident()?.name;
+                let props = if self.eat_kw("with") {
+                    self.paren_props()?
+                } else {
+                    let mut props = Vec::new();
+                    while matches!(self.peek(), Tok::Ident(_)) && self.is_p_at(1, "=") {
+                        props.push(self.prop()?);
+                    }
+                    props
+                };
+                OperatorKind::Render { chart, props }
             }
             "consume" => {
-                self.skip_to_op_end();
+                let _ = self.op_params(&["decodeblocks", "hint."])?;
                 OperatorKind::Consume
+            }
+            "find" => OperatorKind::Find(self.find_body()?),
+            "scan" => OperatorKind::Scan(self.scan_body()?),
+            "facet" => {
+                self.expect_kw("by")?;
+                self.patterns()?;
+                if self.eat_kw("with") {
+                    self.expect_p("(")?;
+                    self.sub_pipeline()?;
+                    self.expect_p(")")?;
+                }
+                OperatorKind::Unsupported { name }
+            }
+            "fork" => {
+                loop {
+                    if matches!(self.peek(), Tok::Ident(_)) && self.is_p_at(1, "=") {
+                        self.check_decl(self.pos)?;
+                        self.bump();
+                        self.bump();
+                    }
+                    self.expect_p("(")?;
+                    self.sub_pipeline()?;
+                    self.expect_p(")")?;
+                    let named = matches!(self.peek(), Tok::Ident(_)) && self.is_p_at(1, "=");
+                    if !self.is_p("(") && !named {
+                        break;
+                    }
+                }
+                OperatorKind::Unsupported { name }
+            }
+            "partition" => {
+                let _ = self.op_params(&["hint."])?;
+                self.expect_kw("by")?;
+                self.check_ref(self.pos)?;
+                self.ident()?;
+                let _ = self.op_params(&["hint."])?;
+                if self.eat_p("{") {
+                    self.tabular()?;
+                    self.expect_p("}")?;
+                } else {
+                    self.expect_p("(")?;
+                    self.sub_pipeline()?;
+                    self.expect_p(")")?;
+                }
+                OperatorKind::Unsupported { name }
+            }
+            "reduce" => {
+                let _ = self.op_params(&["kind", "hint."])?;
+                self.expect_kw("by")?;
+                self.expr()?;
+                if self.eat_kw("with") {
+                    loop {
+                        self.prop()?;
+                        if !self.eat_p(",") {
+                            break;
+                        }
+                    }
+                }
+                OperatorKind::Unsupported { name }
+            }
+            "assert-schema" => {
+                self.column_decls()?;
+                OperatorKind::Unsupported { name }
+            }
+            "macro-expand" => {
+                let _ = self.op_params(&["force_remote", "hint."])?;
+                if self.eat_kw("entity_group") {
+                    self.expect_p("[")?;
+                    while !self.is_p("]") {
+                        self.expr()?;
+                        if !self.eat_p(",") {
+                            break;
+                        }
+                    }
+                    self.expect_p("]")?;
+                } else {
+                    self.expr()?;
+                }
+                self.expect_kw("as")?;
+                self.ident()?;
+                self.expect_p("(")?;
+                self.tabular()?;
+                self.expect_p(")")?;
+                OperatorKind::Unsupported { name }
             }
             "top-nested" => self.top_nested()?,
             "top-hitters" => {
@@ -766,19 +1238,18 @@ impl Parser {
                 };
                 OperatorKind::TopHitters { count, of, by }
             }
-            "scan"
-            | "facet"
-            | "fork"
-            | "partition"
-            | "find"
-            | "reduce"
-            | "make-graph"
+            "make-graph"
             | "graph-match"
-            | "lookup-graph"
             | "graph-to-table"
             | "graph-shortest-paths"
             | "graph-mark-components"
-            | "execute-and-cache" => {
+            | "graph-where-nodes"
+            | "graph-where-edges" => {
+                // Graph syntax (`(a)-[e*1..3]->(b)`) is checked for balanced brackets only.
+                self.skip_to_op_end();
+                OperatorKind::Unsupported { name }
+            }
+            "execute-and-cache" => {
                 self.skip_to_op_end();
                 OperatorKind::Unsupported { name }
             }
@@ -793,6 +1264,28 @@ impl Parser {
             kind,
             span: Span::new(nspan.start, self.prev_end()),
         })
+    }
+
+    /// After an opening bracket: skips to the matching `close` and consumes it.
+    fn skip_balanced(&mut self, close: &'static str) -> PResult<()> {
+        let mut stack: Vec<&'static str> = vec![close];
+        while let Some(&want) = stack.last() {
+            match self.peek() {
+                Tok::Eof => return Err(self.err_expected(&format!("'{want}'"))),
+                Tok::P("(") => stack.push(")"),
+                Tok::P("[") => stack.push("]"),
+                Tok::P("{") => stack.push("}"),
+                Tok::P(p @ (")" | "]" | "}")) => {
+                    if *p != want {
+                        return Err(self.err_expected(&format!("'{want}'")));
+                    }
+                    stack.pop();
+                }
+                _ => {}
+            }
+            self.bump();
+        }
+        Ok(())
     }
 
     fn at_op_end(&self) -> bool {
@@ -995,28 +1488,66 @@ impl Parser {
         let params = self.op_params(&["kind", "withsource", "isfuzzy", "hint."])?;
         let mut tables = Vec::new();
         loop {
-            if self.is_p("(") {
-                self.bump();
-                let t = self.tabular()?;
-                self.expect_p(")")?;
-                tables.push(UnionLeg::Tabular(t));
-            } else if matches!(self.peek(), Tok::Ident(_) | Tok::QuotedIdent(_))
-                && self.is_p_at(1, "(")
-            {
-                let e = self.postfix()?;
-                tables.push(UnionLeg::Tabular(TabularExpr {
-                    span: e.span,
-                    source: Source::Expr(e),
-                    ops: vec![],
-                }));
-            } else {
-                tables.push(UnionLeg::Pattern(self.pattern()?));
-            }
+            tables.push(self.union_leg()?);
             if !self.eat_p(",") {
                 break;
             }
         }
         Ok(UnionOp { params, tables })
+    }
+
+    /// One table of `union`/`find`: `(subquery)`, `f(...)` or `database("d").T`, or a name
+    /// pattern such as `Signin*`.
+    fn union_leg(&mut self) -> PResult<UnionLeg> {
+        if self.is_p("(") {
+            self.bump();
+            let t = self.tabular()?;
+            self.expect_p(")")?;
+            Ok(UnionLeg::Tabular(t))
+        } else if matches!(self.peek(), Tok::Ident(_) | Tok::QuotedIdent(_))
+            && (self.is_p_at(1, "(") || self.is_p_at(1, "."))
+        {
+            let e = self.postfix()?;
+            Ok(UnionLeg::Tabular(TabularExpr {
+                span: e.span,
+                source: Source::Expr(e),
+                ops: vec![],
+            }))
+        } else {
+            Ok(UnionLeg::Pattern(self.pattern()?))
+        }
+    }
+
+    /// `(name = value, ...)`: the properties of `render ... with`, `externaldata ... with`,
+    /// `parse-kv ... with`.
+    fn paren_props(&mut self) -> PResult<Vec<OpParam>> {
+        self.expect_p("(")?;
+        let mut out = Vec::new();
+        while !self.is_p(")") {
+            out.push(self.prop()?);
+            // `ycolumns=a, b`: further names continue the value list.
+            while self.is_p(",") && !self.is_p_at(2, "=") && !self.is_p_at(1, ")") {
+                self.bump();
+                self.expr()?;
+            }
+            if !self.eat_p(",") {
+                break;
+            }
+        }
+        self.expect_p(")")?;
+        Ok(out)
+    }
+
+    /// `name = value` where the value may be a list of names (`ycolumns=a, b`).
+    fn prop(&mut self) -> PResult<OpParam> {
+        let n = self.ident()?;
+        self.expect_p("=")?;
+        let v = self.expr()?;
+        Ok(OpParam {
+            name: n.name,
+            span: n.span.to(v.span),
+            value: v,
+        })
     }
 
     fn search_body(&mut self) -> PResult<SearchOp> {
@@ -1123,6 +1654,86 @@ impl Parser {
         Ok((params, items, limit, with_itemindex))
     }
 
+    /// Operators applied to an implicit input, as in `fork (where x > 1 | take 3)`.
+    fn sub_pipeline(&mut self) -> PResult<Vec<Operator>> {
+        let mut ops = vec![self.operator()?];
+        while self.eat_p("|") {
+            ops.push(self.operator()?);
+        }
+        Ok(ops)
+    }
+
+    /// `scan [with_match_id=m] [order by k] [partition by c] [declare (v:t = d, ...)]
+    /// with (step name [output=all|last|none]: condition [=> v = e, ...]; ...)`
+    fn scan_body(&mut self) -> PResult<ScanOp> {
+        let params = self.op_params(&["with_match_id", "hint."])?;
+        let mut order = Vec::new();
+        let mut partition = Vec::new();
+        if self.is_kw("order") && self.is_kw_at(1, "by") {
+            self.bump();
+            self.bump();
+            order.push(self.sort_key()?);
+            while self.eat_p(",") {
+                order.push(self.sort_key()?);
+            }
+        }
+        if self.is_kw("partition") && self.is_kw_at(1, "by") {
+            self.bump();
+            self.bump();
+            partition.push(self.expr()?);
+            while self.eat_p(",") {
+                partition.push(self.expr()?);
+            }
+        }
+        let declare = if self.eat_kw("declare") {
+            self.expect_p("(")?;
+            let p = self.params(")")?;
+            self.expect_p(")")?;
+            p
+        } else {
+            Vec::new()
+        };
+        self.expect_kw("with")?;
+        self.expect_p("(")?;
+        let mut steps = Vec::new();
+        while self.eat_kw("step") {
+            let name = self.ident()?;
+            let optional = self.eat_kw("optional");
+            let _ = self.op_params(&["output"])?;
+            self.expect_p(":")?;
+            let condition = self.expr()?;
+            let mut assignments = Vec::new();
+            if self.eat_p("=>") {
+                loop {
+                    let n = self.ident()?;
+                    self.expect_p("=")?;
+                    assignments.push((n, self.expr()?));
+                    if !self.eat_p(",") {
+                        break;
+                    }
+                }
+            }
+            self.expect_p(";")?;
+            steps.push(ScanStep {
+                name,
+                optional,
+                condition,
+                assignments,
+            });
+        }
+        if steps.is_empty() {
+            return Err(self.err_expected("'step'"));
+        }
+        self.expect_p(")")?;
+        Ok(ScanOp {
+            params,
+            order,
+            partition,
+            declare,
+            steps,
+        })
+    }
+
     fn make_series(&mut self) -> PResult<OperatorKind> {
         let params = self.op_params(&["kind", "hint."])?;
         let mut aggs = Vec::new();
@@ -1141,7 +1752,8 @@ impl Parser {
             }
         }
         self.expect_kw("on")?;
-        let on = self.expr()?;
+        // `on t in range(...)`: the axis is a plain term, so `in` is not the set operator.
+        let on = self.add_expr()?;
         let (mut from, mut to) = (None, None);
         let step;
         if self.eat_kw("in") {
@@ -1268,6 +1880,9 @@ impl Parser {
                 }
             }
             if ok && self.eat_p(")") && self.is_p("=") && !self.is_p("==") {
+                for k in save + 1..self.pos {
+                    self.check_decl(k)?;
+                }
                 self.bump();
                 let expr = self.expr()?;
                 return Ok(NamedExpr {
@@ -1279,6 +1894,7 @@ impl Parser {
             self.pos = save;
         }
         if matches!(self.peek(), Tok::Ident(_) | Tok::QuotedIdent(_)) && self.is_p_at(1, "=") {
+            self.check_decl(self.pos)?;
             let name = self.ident()?;
             self.bump();
             let expr = self.expr()?;
@@ -1324,7 +1940,15 @@ impl Parser {
         Ok(l)
     }
 
-    fn str_op_kind(word: &str) -> Option<(StrOpKind, bool)> {
+    /// A string operator word: its kind, whether it is case-sensitive, whether it is negated
+    /// by spelling (`notcontains`).
+    fn str_op_kind(word: &str) -> Option<(StrOpKind, bool, bool)> {
+        match word {
+            "containscs" => return Some((StrOpKind::Contains, true, false)),
+            "notcontains" => return Some((StrOpKind::Contains, false, true)),
+            "notcontainscs" => return Some((StrOpKind::Contains, true, true)),
+            _ => {}
+        }
         let (base, cs) = match word.strip_suffix("_cs") {
             Some(b) => (b, true),
             None => (word, false),
@@ -1338,7 +1962,7 @@ impl Parser {
             "endswith" => StrOpKind::EndsWith,
             _ => return None,
         };
-        Some((k, cs))
+        Some((k, cs, false))
     }
 
     fn cmp_expr(&mut self) -> PResult<Expr> {
@@ -1365,11 +1989,13 @@ impl Parser {
                 })),
                 Tok::P("!~") if !negated => Some(BinaryOp::NotEqCi),
                 Tok::Ident(w) => {
-                    if let Some((kind, cs)) = Self::str_op_kind(&w) {
+                    if let Some((kind, cs, not)) = Self::str_op_kind(&w)
+                        && !(negated && not)
+                    {
                         Some(BinaryOp::Str(StrOp {
                             kind,
                             case_sensitive: cs,
-                            negated,
+                            negated: negated || not,
                         }))
                     } else if w == "matches" && !negated && self.is_kw_at(k + 1, "regex") {
                         self.bump();
@@ -1378,7 +2004,7 @@ impl Parser {
                             case_sensitive: true,
                             negated: false,
                         }))
-                    } else if w == "in" || w == "has_any" || w == "has_all" {
+                    } else if w == "in" || ((w == "has_any" || w == "has_all") && !negated) {
                         for _ in 0..=k {
                             self.bump();
                         }
@@ -1406,7 +2032,7 @@ impl Parser {
                             },
                             span,
                         };
-                        continue;
+                        break;
                     } else if w == "between" {
                         for _ in 0..=k {
                             self.bump();
@@ -1426,7 +2052,7 @@ impl Parser {
                             },
                             span,
                         };
-                        continue;
+                        break;
                     } else {
                         None
                     }
@@ -1443,7 +2069,12 @@ impl Parser {
                 self.bump();
             }
             let r = self.add_expr()?;
+            // Comparisons do not chain (`1 < 2 < 3` is an error); string operators do.
+            let chains = matches!(op, BinaryOp::Str(_));
             l = bin(op, l, r);
+            if !chains {
+                break;
+            }
         }
         Ok(l)
     }
@@ -1467,6 +2098,9 @@ impl Parser {
             }
             if !self.eat_p(",") {
                 break;
+            }
+            if self.is_p(")") {
+                return Err(self.err_expected("an expression"));
             }
         }
         self.expect_p(")")?;
@@ -1511,20 +2145,16 @@ impl Parser {
 
     fn unary(&mut self) -> PResult<Expr> {
         let start = self.span();
+        // KQL has no `!x` (it is `not(x)`), and signs do not stack (`- -x` is an error).
         let op = if self.is_p("-") {
             UnaryOp::Neg
         } else if self.is_p("+") {
             UnaryOp::Plus
-        } else if self.is_p("!") {
-            UnaryOp::Not
         } else {
             return self.postfix();
         };
         self.bump();
-        self.enter()?;
-        let inner = self.unary();
-        self.leave();
-        let inner = inner?;
+        let inner = self.postfix()?;
         // Fold negative numeric literals.
         if op == UnaryOp::Neg {
             match inner.kind {
@@ -1561,6 +2191,7 @@ impl Parser {
         loop {
             if self.is_p(".") && !self.is_p_at(1, ".") {
                 self.bump();
+                self.check_ref(self.pos)?;
                 let f = match self.peek().clone() {
                     Tok::Ident(n) | Tok::QuotedIdent(n) => Ident {
                         name: n,
@@ -1572,7 +2203,21 @@ impl Parser {
                     },
                     _ => return Err(self.err_expected("a member name after '.'")),
                 };
-                // `database('x').T(...)` style calls on members are treated as the member.
+                if self.is_p("(") {
+                    // `cluster("c").database("d")`, `s.f(x)`
+                    self.bump();
+                    let args = self.call_args()?;
+                    let span = Span::new(e.span.start, self.prev_end());
+                    e = Expr {
+                        kind: ExprKind::MethodCall {
+                            target: Box::new(e),
+                            name: f,
+                            args,
+                        },
+                        span,
+                    };
+                    continue;
+                }
                 let span = e.span.to(f.span);
                 e = Expr {
                     kind: ExprKind::Member(Box::new(e), f),
@@ -1637,6 +2282,9 @@ impl Parser {
             }
             if !self.eat_p(",") {
                 break;
+            }
+            if self.is_p(")") {
+                return Err(self.err_expected("an expression"));
             }
         }
         self.expect_p(")")?;
@@ -1770,8 +2418,16 @@ impl Parser {
                     }
                 }
                 // Tabular-only sources in expression position (e.g. inside toscalar()).
-                if matches!(name.as_str(), "datatable" | "print" | "range" | "union")
-                    && let Some(src) = self.tabular_source()?
+                if matches!(
+                    name.as_str(),
+                    "datatable"
+                        | "print"
+                        | "range"
+                        | "union"
+                        | "find"
+                        | "externaldata"
+                        | "external_data"
+                ) && let Some(src) = self.tabular_source()?
                 {
                     let span = Span::new(start.start, self.prev_end());
                     return Ok(Expr {
@@ -1782,6 +2438,11 @@ impl Parser {
                         })),
                         span,
                     });
+                }
+                let call_ok = self.is_p_at(1, "(")
+                    && matches!(name.as_str(), "toscalar" | "totable" | "materialize");
+                if !call_ok {
+                    self.check_ref(self.pos)?;
                 }
                 self.bump();
                 let id = Ident { name, span: start };
@@ -1820,7 +2481,7 @@ fn parse_dynamic(raw: &str, span: Span) -> PResult<DynValue> {
     let toks = lex(raw)
         .map_err(|d| Diagnostic::new(format!("in dynamic literal: {}", d.message), span))?;
     let mut pos = 0;
-    let v = dyn_value(&toks, &mut pos, span, 0)?;
+    let v = dyn_value(raw, &toks, &mut pos, span, 0)?;
     if !matches!(toks.get(pos).map(|t| &t.tok), Some(Tok::Eof) | None) {
         return Err(Diagnostic::new(
             "unexpected text after the dynamic value",
@@ -1830,7 +2491,13 @@ fn parse_dynamic(raw: &str, span: Span) -> PResult<DynValue> {
     Ok(v)
 }
 
-fn dyn_value(toks: &[Token], pos: &mut usize, span: Span, depth: usize) -> PResult<DynValue> {
+fn dyn_value(
+    raw: &str,
+    toks: &[Token],
+    pos: &mut usize,
+    span: Span,
+    depth: usize,
+) -> PResult<DynValue> {
     if depth > MAX_DEPTH {
         return Err(Diagnostic::new("dynamic literal nests too deeply", span));
     }
@@ -1858,14 +2525,59 @@ fn dyn_value(toks: &[Token], pos: &mut usize, span: Span, depth: usize) -> PResu
             ty: "timespan".into(),
             text: Some(format!("{}tick", v)),
         },
-        Tok::Typed(ty, raw) => DynValue::Typed {
+        Tok::Typed(ty, inner) if ty == "dynamic" => parse_dynamic(inner, span)?,
+        Tok::Typed(ty, inner) => DynValue::Typed {
             ty: ty.clone(),
-            text: if raw == "null" {
+            text: if inner == "null" {
                 None
             } else {
-                Some(raw.clone())
+                Some(inner.clone())
             },
         },
+        // `{"k": dynamic({...})}`: after a ':' the lexer leaves typed words as names.
+        Tok::Ident(w)
+            if crate::lexer::TYPED.contains(&w.to_ascii_lowercase().as_str())
+                && matches!(toks.get(*pos).map(|t| &t.tok), Some(Tok::P("("))) =>
+        {
+            let ty = w.to_ascii_lowercase();
+            let open = *pos;
+            let mut level = 0usize;
+            let mut close = None;
+            for (k, t) in toks.iter().enumerate().skip(open) {
+                match t.tok {
+                    Tok::P("(") => level += 1,
+                    Tok::P(")") => {
+                        level = level.saturating_sub(1);
+                        if level == 0 {
+                            close = Some(k);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let Some(close) = close else {
+                return Err(bad("unclosed '('"));
+            };
+            let inner = raw
+                .get(toks[open].span.end..toks[close].span.start)
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            *pos = close + 1;
+            if ty == "dynamic" {
+                parse_dynamic(&inner, span)?
+            } else {
+                DynValue::Typed {
+                    ty,
+                    text: if inner.is_empty() || inner == "null" {
+                        None
+                    } else {
+                        Some(inner)
+                    },
+                }
+            }
+        }
         Tok::Ident(w) => match w.to_ascii_lowercase().as_str() {
             "true" => DynValue::Bool(true),
             "false" => DynValue::Bool(false),
@@ -1875,9 +2587,12 @@ fn dyn_value(toks: &[Token], pos: &mut usize, span: Span, depth: usize) -> PResu
         Tok::P("[") => {
             let mut items = Vec::new();
             while !matches!(toks.get(*pos).map(|t| &t.tok), Some(Tok::P("]"))) {
-                items.push(dyn_value(toks, pos, span, depth + 1)?);
+                items.push(dyn_value(raw, toks, pos, span, depth + 1)?);
                 if matches!(toks.get(*pos).map(|t| &t.tok), Some(Tok::P(","))) {
                     *pos += 1;
+                    if matches!(toks.get(*pos).map(|t| &t.tok), Some(Tok::P("]"))) {
+                        return Err(bad("expected a value after ','"));
+                    }
                 } else {
                     break;
                 }
@@ -1901,9 +2616,12 @@ fn dyn_value(toks: &[Token], pos: &mut usize, span: Span, depth: usize) -> PResu
                     return Err(bad("expected ':'"));
                 }
                 *pos += 1;
-                items.push((key, dyn_value(toks, pos, span, depth + 1)?));
+                items.push((key, dyn_value(raw, toks, pos, span, depth + 1)?));
                 if matches!(toks.get(*pos).map(|t| &t.tok), Some(Tok::P(","))) {
                     *pos += 1;
+                    if matches!(toks.get(*pos).map(|t| &t.tok), Some(Tok::P("}"))) {
+                        return Err(bad("expected a key after ','"));
+                    }
                 } else {
                     break;
                 }

@@ -19,6 +19,38 @@ fn valid_queries() {
     insta::assert_snapshot!(all.join("\n=====\n"));
 }
 
+/// Syntax added after the differential test against Microsoft's parser.
+#[test]
+fn newer_syntax() {
+    let cases = [
+        "T | render timechart with (title=\"t\", ycolumns=a, b) | project-reorder x asc, * granny-desc",
+        "T | scan with_match_id=m declare (s:long = 0) with (step a: x > 1 => s = x; step b optional: true;)",
+        "find withsource=S in (T, U*) where x == 1 project a, b",
+        "externaldata(a:string) [\"https://e/x.csv\"] with (format=\"csv\") | project-by-names \"a\"",
+        "print d = dynamic({\"a\": dynamic([1]), \"t\": datetime(2020-01-01)}), s = \"\\x41\\u00e9\", c = cluster(\"c\").database(\"d\")",
+        "T | make-series n = count() on t in range(ago(1d), now(), 1h) | where s notcontains \"x\"",
+    ];
+    let all: Vec<String> = cases.iter().map(|q| ast(q)).collect();
+    insta::assert_snapshot!(all.join("\n=====\n"));
+}
+
+/// Errors for syntax Kusto rejects.
+#[test]
+fn keyword_and_literal_errors() {
+    let cases = [
+        "T | extend first = 1",
+        "T | project where",
+        "print !true",
+        "print 1 < 2 < 3",
+        "datatable(a:long)[1+1]",
+        "print \"\\q\"",
+        "print strcat(\"a\",)",
+        "T | scan with (step s: x > 1)",
+    ];
+    let all: Vec<String> = cases.iter().map(|q| ast(q)).collect();
+    insta::assert_snapshot!(all.join("\n=====\n"));
+}
+
 #[test]
 fn syntax_errors() {
     let cases = [

@@ -96,6 +96,13 @@ impl Planner<'_> {
             ExprKind::NamedArg(n, _) => {
                 bail!(n.span, "named argument '{}' is not expected here", n.name)
             }
+            ExprKind::MethodCall { name, .. } => {
+                bail!(
+                    e.span,
+                    "calls of the form x.{}(...) are not supported",
+                    name.name
+                )
+            }
         }
     }
 

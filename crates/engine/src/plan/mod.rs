@@ -271,6 +271,10 @@ impl<'a> Planner<'a> {
                 ev.plugin.name
             ),
             Source::Paren(t) => self.tabular(t, env),
+            Source::Find(f) => bail!(f.predicate.span, "the 'find' operator is not supported"),
+            Source::ExternalData { span, .. } => {
+                bail!(*span, "the 'externaldata' operator is not supported")
+            }
             Source::Placeholder { name, span } => match self.placeholders.get(name) {
                 Some(v) => {
                     let q = kql::parse_query(v).map_err(EngineError::Syntax)?;

@@ -115,6 +115,10 @@ impl Planner<'_> {
                 self.top_hitters(rel, count, of, by.as_ref(), env, span)
             }
             OperatorKind::Scan(_) => bail!(span, "the scan operator is not supported yet"),
+            OperatorKind::ProjectByNames(_) => {
+                bail!(span, "the 'project-by-names' operator is not supported")
+            }
+            OperatorKind::Find(_) => bail!(span, "the 'find' operator is not supported"),
             OperatorKind::Unsupported { name } => {
                 bail!(span, "the '{name}' operator is not supported")
             }
