@@ -70,11 +70,22 @@ pub fn ingest(
         ));
     }
     let files = source::walk(paths)?;
+    let named: HashSet<&Path> = paths.iter().map(PathBuf::as_path).collect();
     let mut rejects = Rejects::new(store.root());
     let mut ids = IdIndex::default();
     let mut summary = Summary::default();
     for path in files {
-        let report = ingest_file(store, &path, opts, &mut ids, &mut rejects, progress);
+        let mut report = ingest_file(store, &path, opts, &mut ids, &mut rejects, progress);
+        // Inside a directory, a file that is no export at all (a README, an image) is passed
+        // over and listed; a file named on the command line must be an export.
+        if !named.contains(path.as_path())
+            && report
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("unrecognised file"))
+        {
+            report.skipped = report.error.take();
+        }
         for (t, c) in &report.tables {
             let s = summary.tables.entry(t.clone()).or_default();
             s.rows += c.rows;

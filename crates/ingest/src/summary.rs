@@ -27,6 +27,8 @@ pub struct FileReport {
     pub tables: BTreeMap<String, TableCounts>,
     /// Why the file failed (then nothing of it was stored).
     pub error: Option<String>,
+    /// Why a file found in a directory was passed over (not a recognised export).
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,9 +76,10 @@ impl Summary {
             "status".into(),
         ]];
         for f in &self.files {
-            let mut status = match &f.error {
-                Some(e) => format!("FAILED: {e}"),
-                None => "ok".into(),
+            let mut status = match (&f.error, &f.skipped) {
+                (Some(e), _) => format!("FAILED: {e}"),
+                (None, Some(why)) => format!("skipped: {why}"),
+                (None, None) => "ok".into(),
             };
             for (why, n) in &f.ignored {
                 status.push_str(&format!("; {n} ignored ({why})"));

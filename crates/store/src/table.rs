@@ -185,7 +185,13 @@ impl TableProvider for StoreTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::datafusion::logical_expr::{col, lit};
+    use engine::datafusion::common::Column;
+    use engine::datafusion::logical_expr::lit;
+
+    /// A column reference as the planner makes it (`col()` would lower-case the name).
+    fn col(name: &str) -> Expr {
+        Expr::Column(Column::new_unqualified(name))
+    }
 
     #[test]
     fn bounds_from_comparisons() {

@@ -125,13 +125,12 @@ impl Format for LaExport {
             row.set_default(&target, v);
         }
         // Defender tables carry Timestamp; Log Analytics' copy adds TimeGenerated beside it.
-        if !row.cols.contains_key("TimeGenerated") {
-            let t = ["Timestamp", "CreationTime", "CreatedDateTime", "EventTime"]
-                .iter()
-                .find_map(|c| row.cols.get(*c).cloned());
-            if let Some(t) = t {
-                row.set("TimeGenerated", t);
-            }
+        // Exports of query results may have dropped TimeGenerated: the row's first
+        // datetime-valued time column stands in (see `fallback_time`).
+        if !row.cols.contains_key("TimeGenerated")
+            && let Some(t) = fallback_time(&row.cols)
+        {
+            row.set("TimeGenerated", t);
         }
         if let Some(t) = original_type {
             row.set("OriginalType", t);
@@ -140,6 +139,23 @@ impl Format for LaExport {
         out.push(row);
         Ok(())
     }
+}
+
+/// The time a row without TimeGenerated is filed under: `Timestamp` (Defender), else the first
+/// column, in the row's order, whose name ends in `Time`, `DateTime`, `Timestamp` or `Date`
+/// (any case) and whose value reads as a datetime.
+fn fallback_time(cols: &Map<String, Value>) -> Option<Value> {
+    if let Some(t) = cols.get("Timestamp") {
+        return Some(t.clone());
+    }
+    cols.iter()
+        .find(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            (k.ends_with("time") || k.ends_with("timestamp") || k.ends_with("date"))
+                && v.as_str()
+                    .is_some_and(|s| engine::value::datetime::parse(s).is_some())
+        })
+        .map(|(_, v)| v.clone())
 }
 
 fn valid_table(t: &str) -> bool {
