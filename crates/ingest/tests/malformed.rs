@@ -19,7 +19,10 @@ fn rejects(root: &std::path::Path) -> Vec<Value> {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let text = std::fs::read_to_string(e.path()).expect("read rejects");
-            out.extend(text.lines().map(|l| serde_json::from_str::<Value>(l).expect("json")));
+            out.extend(
+                text.lines()
+                    .map(|l| serde_json::from_str::<Value>(l).expect("json")),
+            );
         }
     }
     out
@@ -45,17 +48,30 @@ fn broken_json_lines_and_wrong_types_are_rejected_with_their_line() {
     assert_eq!(r.len(), 5);
     let by_line: Vec<(u64, String)> = r
         .iter()
-        .map(|x| (x["line"].as_u64().unwrap_or(0), x["reason"].as_str().unwrap_or("").to_string()))
+        .map(|x| {
+            (
+                x["line"].as_u64().unwrap_or(0),
+                x["reason"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     assert_eq!(by_line[0].0, 2);
     assert!(by_line[0].1.starts_with("invalid JSON"), "{by_line:?}");
     assert_eq!(by_line[1].0, 3);
-    assert!(by_line[1].1.contains("IsInteractive (bool): expected a bool"), "{by_line:?}");
+    assert!(
+        by_line[1]
+            .1
+            .contains("IsInteractive (bool): expected a bool"),
+        "{by_line:?}"
+    );
     assert_eq!(by_line[2].0, 4);
     assert!(by_line[2].1.contains("expected a datetime"), "{by_line:?}");
     assert_eq!(by_line[3].0, 5);
     assert_eq!(by_line[4].0, 5);
-    assert!(by_line[4].1.contains("expected a JSON object"), "{by_line:?}");
+    assert!(
+        by_line[4].1.contains("expected a JSON object"),
+        "{by_line:?}"
+    );
     assert!(r[1]["record"].as_str().is_some_and(|t| t.contains("maybe")));
     assert_eq!(scalar(&root, "SigninLogs | count"), json!(1));
 
@@ -86,7 +102,11 @@ fn truncated_gzip_fails_that_file_only() {
     std::fs::write(&whole, &bytes).expect("write");
     let cut = dir.path().join("b.json.gz");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
-    let s = ingest_paths(&root, &[cut.clone(), whole.clone()], &ingest::Options::default());
+    let s = ingest_paths(
+        &root,
+        &[cut.clone(), whole.clone()],
+        &ingest::Options::default(),
+    );
     assert!(s.files[0].error.is_some(), "{:?}", s.files[0]);
     assert!(s.files[1].error.is_none());
     assert_eq!(scalar(&root, "SigninLogs | count"), json!(2000));
