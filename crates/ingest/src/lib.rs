@@ -178,35 +178,16 @@ fn ingest_file(
             None => source::sniff(&mut *reader).map_err(|e| format!("unrecognised file: {e}"))?,
         };
         let mut txn = store.begin();
-        let res = match shape {
-            Shape::Json => run_json(
-                &mut run,
-                &mut *reader,
-                opts,
-                &mut txn,
-                ids,
-                &counter,
-                progress,
-            ),
-            Shape::Csv => run_csv(
-                &mut run,
-                &mut *reader,
-                opts,
-                &mut txn,
-                ids,
-                &counter,
-                progress,
-            ),
-            Shape::Lines => run_lines(
-                &mut run,
-                &mut *reader,
-                opts,
-                &mut txn,
-                ids,
-                &counter,
-                progress,
-            ),
-        };
+        let res = pipeline(
+            &mut run,
+            &mut *reader,
+            shape,
+            opts,
+            &mut txn,
+            ids,
+            &counter,
+            progress,
+        );
         res?;
         flush_all(&mut run, &mut txn, true)?;
         if run.strict_failed {
@@ -254,91 +235,248 @@ fn pick_json_format(first: &Value, opts: &Options) -> Result<Box<dyn Format>, St
     })
 }
 
-fn run_json(
+/// What the reading side hands the writing side for each source record.
+enum Item {
+    Rows {
+        rows: Vec<Row>,
+        base: u128,
+        raw: Vec<u8>,
+        line: u64,
+        offset: u64,
+    },
+    Reject {
+        raw: Vec<u8>,
+        line: u64,
+        offset: u64,
+        reason: String,
+    },
+    Ignore(String),
+    /// The format was settled (sent before the first record it mapped).
+    Format(&'static str),
+}
+
+/// Collects items into chunks for the channel.
+struct Sink<'a> {
+    chunk: Vec<Item>,
+    tx: &'a std::sync::mpsc::SyncSender<Result<Vec<Item>, String>>,
+}
+
+const CHUNK_ITEMS: usize = 512;
+
+impl Sink<'_> {
+    /// Queues an item; false when the writing side has stopped listening.
+    fn push(&mut self, item: Item) -> bool {
+        self.chunk.push(item);
+        if self.chunk.len() >= CHUNK_ITEMS {
+            return self.flush();
+        }
+        true
+    }
+    fn flush(&mut self) -> bool {
+        if self.chunk.is_empty() {
+            return true;
+        }
+        let c = std::mem::take(&mut self.chunk);
+        self.tx.send(Ok(c)).is_ok()
+    }
+    fn record(
+        &mut self,
+        f: &dyn Format,
+        value: Value,
+        raw: Vec<u8>,
+        line: u64,
+        offset: u64,
+    ) -> bool {
+        let mut rows = Vec::new();
+        match f.map(value, &mut rows) {
+            Ok(()) => {
+                let base = itemid::base_hash(&raw);
+                self.push(Item::Rows {
+                    rows,
+                    base,
+                    raw,
+                    line,
+                    offset,
+                })
+            }
+            Err(Skip::Reject(reason)) => self.push(Item::Reject {
+                raw,
+                line,
+                offset,
+                reason,
+            }),
+            Err(Skip::Ignore(why)) => self.push(Item::Ignore(why)),
+        }
+    }
+}
+
+/// Reads and maps on one thread while this one types, de-duplicates and writes: the two
+/// halves of ingest each get a core.
+#[allow(clippy::too_many_arguments)]
+fn pipeline(
     run: &mut FileRun,
-    reader: &mut dyn BufRead,
+    reader: &mut (dyn BufRead + Send),
+    shape: Shape,
     opts: &Options,
     txn: &mut Transaction,
     ids: Ids,
     counter: &AtomicU64,
     progress: &mut dyn Progress,
 ) -> Result<(), String> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(8);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut sink = Sink {
+                chunk: Vec::new(),
+                tx: &tx,
+            };
+            let res = match shape {
+                Shape::Json => produce_json(reader, opts, &mut sink),
+                Shape::Csv => produce_csv(reader, opts, &mut sink),
+                Shape::Lines => produce_lines(reader, opts, &mut sink),
+            };
+            match res {
+                Ok(()) => {
+                    sink.flush();
+                }
+                Err(e) => {
+                    sink.flush();
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+        let mut outcome = Ok(());
+        for msg in rx.iter() {
+            let chunk = match msg {
+                Ok(c) => c,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            if let Err(e) = consume(run, chunk, txn, ids) {
+                outcome = Err(e);
+                break;
+            }
+            progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
+        }
+        // Stop the reader (its sends fail once the receiver is gone) and wait for it.
+        drop(rx);
+        if producer.join().is_err() {
+            outcome = Err("the reading thread failed".into());
+        }
+        outcome
+    })
+}
+
+fn consume(
+    run: &mut FileRun,
+    chunk: Vec<Item>,
+    txn: &mut Transaction,
+    ids: Ids,
+) -> Result<(), String> {
+    for item in chunk {
+        match item {
+            Item::Format(name) => run.format_name = name,
+            Item::Rows {
+                mut rows,
+                base,
+                raw,
+                line,
+                offset,
+            } => {
+                run.report.records += 1;
+                accept(run, &mut rows, base, &raw, line, offset, txn, ids)?;
+            }
+            Item::Reject {
+                raw,
+                line,
+                offset,
+                reason,
+            } => {
+                run.report.records += 1;
+                reject(run, &raw, line, offset, None, reason)?;
+            }
+            Item::Ignore(why) => {
+                run.report.records += 1;
+                *run.report.ignored.entry(why).or_default() += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn produce_json(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Result<(), String> {
     let mut scan = jsonscan::JsonRecords::new(reader);
     let mut format: Option<Box<dyn Format>> = None;
-    let mut rows = Vec::new();
+    let mut first = true;
     loop {
-        let item = scan.next_item().map_err(|e| e.to_string())?;
-        let Some(item) = item else { break };
+        let Some(item) = scan.next_item().map_err(|e| e.to_string())? else {
+            break;
+        };
         let raw = match item {
             jsonscan::ScanItem::Record(r) => r,
             jsonscan::ScanItem::Malformed { raw, reason } => {
-                reject(run, &raw.bytes, raw.line, raw.offset, None, reason)?;
+                if !sink.push(Item::Reject {
+                    raw: raw.bytes,
+                    line: raw.line,
+                    offset: raw.offset,
+                    reason,
+                }) {
+                    return Ok(());
+                }
                 continue;
             }
         };
-        run.report.records += 1;
         let value: Value = match serde_json::from_slice(&raw.bytes) {
             Ok(v) => v,
             Err(e) => {
-                let why = format!("invalid JSON: {e}");
-                if format.is_none() && run.report.records == 1 {
+                if first {
                     return Err(format!(
                         "unrecognised file: the first record at line {} is not JSON ({e})",
                         raw.line
                     ));
                 }
-                reject(run, &raw.bytes, raw.line, raw.offset, None, why)?;
+                if !sink.push(Item::Reject {
+                    raw: raw.bytes,
+                    line: raw.line,
+                    offset: raw.offset,
+                    reason: format!("invalid JSON: {e}"),
+                }) {
+                    return Ok(());
+                }
                 continue;
             }
         };
+        first = false;
         if !value.is_object() {
-            reject(
-                run,
-                &raw.bytes,
-                raw.line,
-                raw.offset,
-                None,
-                "expected a JSON object as a record".into(),
-            )?;
+            if !sink.push(Item::Reject {
+                raw: raw.bytes,
+                line: raw.line,
+                offset: raw.offset,
+                reason: "expected a JSON object as a record".into(),
+            }) {
+                return Ok(());
+            }
             continue;
         }
         if format.is_none() {
             let f = pick_json_format(&value, opts)?;
-            run.format_name = f.name();
+            sink.push(Item::Format(f.name()));
             format = Some(f);
         }
         let Some(f) = format.as_deref() else { continue };
-        rows.clear();
-        match f.map(value, &mut rows) {
-            Ok(()) => {
-                let base = itemid::base_hash(&raw.bytes);
-                accept(
-                    run, &mut rows, base, &raw.bytes, raw.line, raw.offset, txn, ids,
-                )?;
-            }
-            Err(Skip::Reject(why)) => reject(run, &raw.bytes, raw.line, raw.offset, None, why)?,
-            Err(Skip::Ignore(why)) => *run.report.ignored.entry(why).or_default() += 1,
-        }
-        if run.report.records % 4096 == 0 {
-            progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
+        if !sink.record(f, value, raw.bytes, raw.line, raw.offset) {
+            return Ok(());
         }
     }
-    progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
-    if format.is_none() && run.report.records == 0 && run.report.rejected == 0 {
-        run.format_name = "json";
+    if format.is_none() {
+        sink.push(Item::Format("json"));
     }
     Ok(())
 }
 
-fn run_csv(
-    run: &mut FileRun,
-    reader: &mut dyn BufRead,
-    opts: &Options,
-    txn: &mut Transaction,
-    ids: Ids,
-    counter: &AtomicU64,
-    progress: &mut dyn Progress,
-) -> Result<(), String> {
+fn produce_csv(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Result<(), String> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -359,32 +497,32 @@ fn run_csv(
             )
         })?,
     };
-    run.format_name = format.name();
+    sink.push(Item::Format(format.name()));
     let mut rec = csv::ByteRecord::new();
-    let mut rows = Vec::new();
     loop {
-        let pos_line;
-        let pos_byte;
-        match rdr.read_byte_record(&mut rec) {
+        let (line, offset) = match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
-            Ok(true) => {
-                (pos_line, pos_byte) = rec
-                    .position()
-                    .map(|p| (p.line(), p.byte()))
-                    .unwrap_or((0, 0));
-            }
+            Ok(true) => rec
+                .position()
+                .map(|p| (p.line(), p.byte()))
+                .unwrap_or((0, 0)),
             Err(e) => {
-                let (line, byte) = e.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
+                let (line, offset) = e.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     return Err(format!("line {line}: {e}"));
                 }
-                run.report.records += 1;
-                reject(run, b"", line, byte, None, format!("malformed CSV: {e}"))?;
+                if !sink.push(Item::Reject {
+                    raw: Vec::new(),
+                    line,
+                    offset,
+                    reason: format!("malformed CSV: {e}"),
+                }) {
+                    return Ok(());
+                }
                 continue;
             }
-        }
-        run.report.records += 1;
-        let raw = rec.as_slice().to_vec();
+        };
+        let raw = csv_text(&rec);
         let mut obj = Map::new();
         let mut bad_utf8 = false;
         for (i, field) in rec.iter().enumerate() {
@@ -404,51 +542,35 @@ fn run_csv(
                 }
             }
         }
-        let joined = csv_text(&rec);
-        if bad_utf8 {
-            reject(
-                run,
-                &joined,
-                pos_line,
-                pos_byte,
-                None,
-                "a cell is not valid UTF-8".into(),
-            )?;
-            continue;
-        }
-        if rec.len() > headers.len() && rec.iter().skip(headers.len()).any(|f| !f.is_empty()) {
-            reject(
-                run,
-                &joined,
-                pos_line,
-                pos_byte,
-                None,
-                format!(
-                    "the row has {} fields but the header has {}",
-                    rec.len(),
-                    headers.len()
-                ),
-            )?;
-            continue;
-        }
-        rows.clear();
-        match format.map(Value::Object(obj), &mut rows) {
-            Ok(()) => {
-                let base = itemid::base_hash(&raw);
-                accept(run, &mut rows, base, &joined, pos_line, pos_byte, txn, ids)?;
-            }
-            Err(Skip::Reject(why)) => reject(run, &joined, pos_line, pos_byte, None, why)?,
-            Err(Skip::Ignore(why)) => *run.report.ignored.entry(why).or_default() += 1,
-        }
-        if run.report.records % 4096 == 0 {
-            progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
+        let problem = if bad_utf8 {
+            Some("a cell is not valid UTF-8".to_string())
+        } else if rec.len() > headers.len() && rec.iter().skip(headers.len()).any(|f| !f.is_empty())
+        {
+            Some(format!(
+                "the row has {} fields but the header has {}",
+                rec.len(),
+                headers.len()
+            ))
+        } else {
+            None
+        };
+        let ok = match problem {
+            Some(reason) => sink.push(Item::Reject {
+                raw,
+                line,
+                offset,
+                reason,
+            }),
+            None => sink.record(format.as_ref(), Value::Object(obj), raw, line, offset),
+        };
+        if !ok {
+            return Ok(());
         }
     }
-    progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
     Ok(())
 }
 
-/// A CSV record as text, for the rejects file.
+/// A CSV record as text, for hashing and for the rejects file.
 fn csv_text(rec: &csv::ByteRecord) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = w.write_byte_record(rec);
@@ -459,15 +581,7 @@ fn csv_text(rec: &csv::ByteRecord) -> Vec<u8> {
     out
 }
 
-fn run_lines(
-    run: &mut FileRun,
-    reader: &mut dyn BufRead,
-    opts: &Options,
-    txn: &mut Transaction,
-    ids: Ids,
-    counter: &AtomicU64,
-    progress: &mut dyn Progress,
-) -> Result<(), String> {
+fn produce_lines(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Result<(), String> {
     let mut format: Option<Box<dyn Format>> = match &opts.format {
         Some(name) => Some(
             formats::by_name(name, opts.table.as_deref())
@@ -475,10 +589,12 @@ fn run_lines(
         ),
         None => None,
     };
+    if let Some(f) = &format {
+        sink.push(Item::Format(f.name()));
+    }
     let mut line_no = 0u64;
     let mut offset = 0u64;
     let mut buf = Vec::new();
-    let mut rows = Vec::new();
     loop {
         buf.clear();
         let n = reader
@@ -495,38 +611,19 @@ fn run_lines(
         if line.trim().is_empty() {
             continue;
         }
-        run.report.records += 1;
         if format.is_none() {
             let f = formats::detect_lines(line).ok_or_else(|| {
                 format!("unrecognised file: line {line_no} is not a CEF or syslog record")
             })?;
-            run.format_name = f.name();
+            sink.push(Item::Format(f.name()));
             format = Some(f);
         }
         let Some(f) = format.as_deref() else { continue };
-        rows.clear();
-        match f.map(Value::String(line.to_string()), &mut rows) {
-            Ok(()) => {
-                let base = itemid::base_hash(line.as_bytes());
-                accept(
-                    run,
-                    &mut rows,
-                    base,
-                    line.as_bytes(),
-                    line_no,
-                    start,
-                    txn,
-                    ids,
-                )?;
-            }
-            Err(Skip::Reject(why)) => reject(run, line.as_bytes(), line_no, start, None, why)?,
-            Err(Skip::Ignore(why)) => *run.report.ignored.entry(why).or_default() += 1,
-        }
-        if run.report.records % 4096 == 0 {
-            progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
+        let raw = line.as_bytes().to_vec();
+        if !sink.record(f, Value::String(line.to_string()), raw, line_no, start) {
+            return Ok(());
         }
     }
-    progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
     Ok(())
 }
 
