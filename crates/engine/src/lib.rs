@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod error;
 pub mod functions;
+pub mod optimize;
 pub mod output;
 pub mod plan;
 pub mod run;

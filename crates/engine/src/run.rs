@@ -45,7 +45,9 @@ pub fn new_session() -> SessionContext {
     if std::env::var("PEREGRINE_JOIN").is_ok_and(|v| v.eq_ignore_ascii_case("merge")) {
         config.options_mut().optimizer.prefer_hash_join = false;
     }
-    SessionContext::new_with_config(config)
+    let ctx = SessionContext::new_with_config(config);
+    crate::optimize::register(&ctx);
+    ctx
 }
 
 /// Parses and plans `text`; the plan and its column types.
