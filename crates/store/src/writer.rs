@@ -26,6 +26,8 @@ pub struct Transaction<'s> {
     seq: u32,
     /// Files written but not yet published, by table.
     pending: BTreeMap<String, (Vec<ColumnDef>, Vec<FileEntry>)>,
+    /// Tables whose current files this transaction replaces.
+    replaced: std::collections::BTreeSet<String>,
     committed: bool,
 }
 
@@ -36,6 +38,7 @@ impl<'s> Transaction<'s> {
             batch,
             seq: 0,
             pending: BTreeMap::new(),
+            replaced: Default::default(),
             committed: false,
         }
     }
@@ -131,6 +134,15 @@ impl<'s> Transaction<'s> {
         })
     }
 
+    /// Makes `table` hold only what this transaction writes to it (its columns too): at
+    /// commit its current files leave the manifest and are deleted. Derived tables that are
+    /// recomputed whole (behaviour analytics) use this.
+    pub fn replace_table(&mut self, table: &str) -> Result<()> {
+        crate::check_table_name(table)?;
+        self.replaced.insert(table.to_string());
+        Ok(())
+    }
+
     /// Rows written so far in this transaction, by table.
     pub fn pending_rows(&self) -> BTreeMap<String, u64> {
         self.pending
@@ -141,11 +153,17 @@ impl<'s> Transaction<'s> {
 
     /// Publishes every file written by this transaction in one atomic manifest replacement.
     pub fn commit(mut self) -> Result<()> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.replaced.is_empty() {
             self.committed = true;
             return Ok(());
         }
         let mut m: Manifest = self.store.manifest.clone();
+        let mut dropped: Vec<FileEntry> = Vec::new();
+        for t in &self.replaced {
+            if let Some(e) = m.tables.remove(t) {
+                dropped.extend(e.files);
+            }
+        }
         for (table, (cols, files)) in std::mem::take(&mut self.pending) {
             let entry = m
                 .tables
@@ -159,6 +177,14 @@ impl<'s> Transaction<'s> {
         m.store(&self.store.root)?;
         self.store.manifest = m;
         self.committed = true;
+        // The new manifest no longer names them; a crash before this point leaves orphans
+        // that the next writer removes.
+        for f in dropped {
+            let _ = std::fs::remove_file(self.store.root.join(&f.path));
+            if let Some(ids) = &f.ids {
+                let _ = std::fs::remove_file(self.store.root.join(ids));
+            }
+        }
         Ok(())
     }
 }

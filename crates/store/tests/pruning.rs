@@ -112,3 +112,20 @@ fn walk(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+#[test]
+fn replace_table_swaps_contents_atomically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut st = Store::open_for_write(dir.path()).expect("store");
+    let mut txn = st.begin();
+    let (cols, b, ids) = batch(&[0, 1, 2]);
+    txn.write("T", &cols, &b, &ids).expect("write");
+    txn.commit().expect("commit");
+    let mut txn = st.begin();
+    txn.replace_table("T").expect("replace");
+    let (cols, b, ids) = batch(&[5]);
+    txn.write("T", &cols, &b, &ids).expect("write");
+    txn.commit().expect("commit");
+    assert_eq!(st.table("T").map(|t| t.rows()), Some(1));
+    assert_eq!(walk(dir.path()), 1);
+}
