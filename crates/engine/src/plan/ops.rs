@@ -174,6 +174,15 @@ impl Planner<'_> {
                 }
                 continue;
             }
+            if let Some(vals) = self.multi_column_values(ne, &cx)? {
+                for (n, v) in vals {
+                    if out.iter().any(|(x, _)| *x == n) {
+                        bail!(span_of(ne), "column '{n}' is defined more than once")
+                    }
+                    out.push((n, v));
+                }
+                continue;
+            }
             let v = self.expr(&ne.expr, &cx)?;
             let vals = self.assign_names(ne, v, &mut unnamed, &out, span_of(ne))?;
             out.extend(vals);
@@ -184,6 +193,70 @@ impl Planner<'_> {
         } else {
             w.apply(&rel)?.project(out)
         }
+    }
+
+    /// `f(x)` or `(a, b, ...) = f(x)` where `f` returns several columns (`series_stats`,
+    /// `series_fit_line`, ...): one value per column. Unnamed columns are called
+    /// `f_x_key`; a single name takes the first column only (as in Kusto), so `None`.
+    fn multi_column_values(
+        &self,
+        ne: &NamedExpr,
+        cx: &ExprCx,
+    ) -> Result<Option<Vec<(String, TExpr)>>> {
+        let ExprKind::Call { name, args } = &ne.expr.kind else {
+            return Ok(None);
+        };
+        let Some(cols) = crate::functions::series::multi_columns(&name.name) else {
+            return Ok(None);
+        };
+        if ne.names.len() == 1
+            || matches!(
+                cx.env.lookup(&name.name),
+                Some(super::env::Binding::Function(..))
+            )
+        {
+            return Ok(None);
+        }
+        if ne.names.len() > cols.len() {
+            bail!(
+                span_of(ne),
+                "'{}' returns {} columns, but {} names are given",
+                name.name,
+                cols.len(),
+                ne.names.len()
+            )
+        }
+        let mut targs = Vec::with_capacity(args.len());
+        for a in args {
+            match &a.kind {
+                ExprKind::NamedArg(_, v) => targs.push(self.expr(v, cx)?),
+                _ => targs.push(self.expr(a, cx)?),
+            }
+        }
+        let prefix = match args.first().and_then(derive_name) {
+            Some(a) => format!("{}_{a}", name.name),
+            None => name.name.clone(),
+        };
+        let bag = crate::functions::series::bag_call(crate::functions::Call {
+            name: &name.name,
+            args: targs,
+            span: ne.expr.span,
+            ctx: &self.fnctx,
+        })?;
+        let mut out = Vec::new();
+        for (i, (key, ty)) in cols.iter().enumerate() {
+            let col = match ne.names.get(i) {
+                Some(id) => id.name.clone(),
+                None if ne.names.is_empty() => format!("{prefix}_{key}"),
+                None => break,
+            };
+            let v = crate::functions::dynamic::dynamic_path(
+                bag.clone(),
+                vec![crate::value::dynamic::PathElem::Key((*key).to_string())],
+            );
+            out.push((col, crate::functions::conversion::convert(v, *ty)));
+        }
+        Ok(Some(out))
     }
 
     /// Names for the value(s) of `name = expr` (or a derived name).
@@ -229,7 +302,7 @@ impl Planner<'_> {
         let mut unnamed = 0;
         for ne in items {
             let window = RefCell::new(WindowCollector::default());
-            let v = {
+            let vals = {
                 let cx = ExprCx {
                     rel: Some(&cur),
                     env,
@@ -237,20 +310,26 @@ impl Planner<'_> {
                     window: Some(&window),
                     join: None,
                 };
-                self.expr(&ne.expr, &cx)?
-            };
-            let name = match ne.names.first() {
-                Some(n) => n.name.clone(),
-                None => match derive_name(&ne.expr) {
-                    Some(n) => n,
-                    None => loop {
-                        unnamed += 1;
-                        let cand = format!("Column{unnamed}");
-                        if cur.find(&cand).is_none() {
-                            break cand;
-                        }
-                    },
-                },
+                match self.multi_column_values(ne, &cx)? {
+                    Some(vals) => vals,
+                    None => {
+                        let v = self.expr(&ne.expr, &cx)?;
+                        let name = match ne.names.first() {
+                            Some(n) => n.name.clone(),
+                            None => match derive_name(&ne.expr) {
+                                Some(n) => n,
+                                None => loop {
+                                    unnamed += 1;
+                                    let cand = format!("Column{unnamed}");
+                                    if cur.find(&cand).is_none() {
+                                        break cand;
+                                    }
+                                },
+                            },
+                        };
+                        vec![(name, v)]
+                    }
+                }
             };
             let w = window.into_inner();
             let base = if w.is_empty() {
@@ -259,9 +338,11 @@ impl Planner<'_> {
                 w.apply(&cur)?
             };
             let mut out = cur.items();
-            match out.iter().position(|(n, _)| *n == name) {
-                Some(i) => out[i] = (name, v),
-                None => out.push((name, v)),
+            for (name, v) in vals {
+                match out.iter().position(|(n, _)| *n == name) {
+                    Some(i) => out[i] = (name, v),
+                    None => out.push((name, v)),
+                }
             }
             let order = cur.order.clone();
             cur = base.project(out)?;
