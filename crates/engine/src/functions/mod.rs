@@ -14,6 +14,7 @@ pub mod kit;
 pub mod math;
 pub mod rowwise;
 pub mod series;
+pub mod special;
 pub mod string;
 pub mod string_ops;
 pub mod window;
@@ -78,6 +79,7 @@ pub fn registry() -> &'static Registry {
         dynamic::register_more(&mut r);
         series::register(&mut r);
         geo_polygon::register(&mut r);
+        special::register(&mut r);
         r
     })
 }

@@ -198,33 +198,26 @@ impl Planner<'_> {
     /// `f(x)` or `(a, b, ...) = f(x)` where `f` returns several columns (`series_stats`,
     /// `series_fit_line`, ...): one value per column. Unnamed columns are called
     /// `f_x_key`; a single name takes the first column only (as in Kusto), so `None`.
-    fn multi_column_values(
+    pub(crate) fn multi_column_values(
         &self,
         ne: &NamedExpr,
         cx: &ExprCx,
     ) -> Result<Option<Vec<(String, TExpr)>>> {
+        use crate::value::dynamic::PathElem;
         let ExprKind::Call { name, args } = &ne.expr.kind else {
             return Ok(None);
         };
-        let Some(cols) = crate::functions::series::multi_columns(&name.name) else {
-            return Ok(None);
-        };
-        if ne.names.len() == 1
+        let fname = name.name.as_str();
+        let series_cols = crate::functions::series::multi_columns(fname);
+        let is_sort = matches!(fname, "array_sort_asc" | "array_sort_desc");
+        if (series_cols.is_none() && !is_sort)
+            || ne.names.len() == 1
             || matches!(
-                cx.env.lookup(&name.name),
+                cx.env.lookup(fname),
                 Some(super::env::Binding::Function(..))
             )
         {
             return Ok(None);
-        }
-        if ne.names.len() > cols.len() {
-            bail!(
-                span_of(ne),
-                "'{}' returns {} columns, but {} names are given",
-                name.name,
-                cols.len(),
-                ne.names.len()
-            )
         }
         let mut targs = Vec::with_capacity(args.len());
         for a in args {
@@ -233,28 +226,67 @@ impl Planner<'_> {
                 _ => targs.push(self.expr(a, cx)?),
             }
         }
-        let prefix = match args.first().and_then(derive_name) {
-            Some(a) => format!("{}_{a}", name.name),
-            None => name.name.clone(),
-        };
-        let bag = crate::functions::series::bag_call(crate::functions::Call {
-            name: &name.name,
+        let call = |targs: Vec<TExpr>| crate::functions::Call {
+            name: fname,
             args: targs,
             span: ne.expr.span,
             ctx: &self.fnctx,
-        })?;
+        };
+        let (cols, bag): (Vec<(String, PathElem, KqlType)>, TExpr) = match series_cols {
+            Some(cols) => {
+                let prefix = match args.first().and_then(derive_name) {
+                    Some(a) => format!("{fname}_{a}"),
+                    None => fname.to_string(),
+                };
+                let cols = cols
+                    .iter()
+                    .map(|(k, t)| (format!("{prefix}_{k}"), PathElem::Key((*k).into()), *t))
+                    .collect();
+                (cols, crate::functions::series::bag_call(call(targs))?)
+            }
+            None => {
+                // array_sort_asc/desc over several arrays: one column per array.
+                let flag = targs.len() > 1 && targs.last().is_some_and(|t| t.ty == KqlType::Bool);
+                let arrays = targs.len() - usize::from(flag);
+                if arrays < 2 {
+                    return Ok(None);
+                }
+                let cols = args
+                    .iter()
+                    .take(arrays)
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let base = derive_name(a).unwrap_or_else(|| format!("array{}", i + 1));
+                        (
+                            format!("{base}_sorted"),
+                            PathElem::Index(i as i64),
+                            KqlType::Dynamic,
+                        )
+                    })
+                    .collect();
+                let Some(f) = crate::functions::registry().lookup(fname) else {
+                    return Ok(None);
+                };
+                (cols, f(call(targs))?)
+            }
+        };
+        if ne.names.len() > cols.len() {
+            bail!(
+                span_of(ne),
+                "'{fname}' returns {} columns, but {} names are given",
+                cols.len(),
+                ne.names.len()
+            )
+        }
         let mut out = Vec::new();
-        for (i, (key, ty)) in cols.iter().enumerate() {
+        for (i, (default, path, ty)) in cols.into_iter().enumerate() {
             let col = match ne.names.get(i) {
                 Some(id) => id.name.clone(),
-                None if ne.names.is_empty() => format!("{prefix}_{key}"),
+                None if ne.names.is_empty() => default,
                 None => break,
             };
-            let v = crate::functions::dynamic::dynamic_path(
-                bag.clone(),
-                vec![crate::value::dynamic::PathElem::Key((*key).to_string())],
-            );
-            out.push((col, crate::functions::conversion::convert(v, *ty)));
+            let v = crate::functions::dynamic::dynamic_path(bag.clone(), vec![path]);
+            out.push((col, crate::functions::conversion::convert(v, ty)));
         }
         Ok(Some(out))
     }
