@@ -8,6 +8,7 @@ pub mod datetime;
 pub mod dynamic;
 pub mod encoding;
 pub mod geo;
+pub mod geo_h3;
 pub mod geo_polygon;
 pub mod ip;
 pub mod kit;
@@ -80,6 +81,7 @@ pub fn registry() -> &'static Registry {
         series::register(&mut r);
         geo_polygon::register(&mut r);
         special::register(&mut r);
+        geo_h3::register(&mut r);
         r
     })
 }
