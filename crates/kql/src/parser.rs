@@ -1866,6 +1866,18 @@ fn dyn_value(toks: &[Token], pos: &mut usize, span: Span, depth: usize) -> PResu
                 Some(raw.clone())
             },
         },
+        // A nested `dynamic(...)` is its inner value.
+        Tok::Ident(w)
+            if w == "dynamic" && matches!(toks.get(*pos).map(|t| &t.tok), Some(Tok::P("("))) =>
+        {
+            *pos += 1;
+            let inner = dyn_value(toks, pos, span, depth + 1)?;
+            if !matches!(toks.get(*pos).map(|t| &t.tok), Some(Tok::P(")"))) {
+                return Err(bad("expected ')'"));
+            }
+            *pos += 1;
+            inner
+        }
         Tok::Ident(w) => match w.to_ascii_lowercase().as_str() {
             "true" => DynValue::Bool(true),
             "false" => DynValue::Bool(false),

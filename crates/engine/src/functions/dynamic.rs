@@ -575,10 +575,11 @@ pub fn register_more(r: &mut Registry) {
             DataType::Utf8,
             |a, n| {
                 strings(n, |i| {
+                    // Kusto's canonical JSON: bag keys sorted at every level.
                     Ok(Some(
                         str_at(&a[0], i)?
                             .and_then(dynamic::parse)
-                            .map(|v| v.to_string())
+                            .map(|v| sort_keys(v).to_string())
                             .unwrap_or_else(|| "null".into()),
                     ))
                 })
@@ -696,6 +697,18 @@ pub fn register_more(r: &mut Registry) {
             KqlType::Dynamic,
         ))
     });
+}
+
+fn sort_keys(v: Value) -> Value {
+    match v {
+        Value::Object(o) => {
+            let mut items: Vec<(String, Value)> = o.into_iter().collect();
+            items.sort_by(|x, y| x.0.cmp(&y.0));
+            Value::Object(items.into_iter().map(|(k, v)| (k, sort_keys(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
 }
 
 fn arr_at(
