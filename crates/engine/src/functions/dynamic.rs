@@ -212,12 +212,8 @@ pub fn register(r: &mut Registry) {
             _ => None,
         })
     });
-    r.scalar("array_sort_asc", |c| {
-        arr_fn(c, KqlType::Dynamic, |v| sort(v, true))
-    });
-    r.scalar("array_sort_desc", |c| {
-        arr_fn(c, KqlType::Dynamic, |v| sort(v, false))
-    });
+    r.scalar("array_sort_asc", array_sort);
+    r.scalar("array_sort_desc", array_sort);
     r.scalar("bag_keys", |c| {
         arr_fn(c, KqlType::Dynamic, |v| match v {
             Value::Object(o) => Some(Value::Array(
@@ -287,6 +283,40 @@ pub fn register(r: &mut Registry) {
         Ok(call(&u, args, KqlType::Dynamic))
     });
     fn index_of(c: Call<'_>) -> Result<TExpr> {
+        if c.name == "array_index_of" && c.args.len() > 2 {
+            arity(c.name, &c.args, 2, 5, c.span)?;
+            return Ok(super::kit::json_call(c, KqlType::Long, |a| {
+                let Value::Array(arr) = a.first()? else {
+                    return None;
+                };
+                let needle = a.get(1).cloned().unwrap_or(Value::Null);
+                let len = arr.len() as i64;
+                let int = |i: usize, d: i64| a.get(i).and_then(Value::as_i64).unwrap_or(d);
+                let mut start = int(2, 0);
+                if start < 0 {
+                    start = (len + start).max(0);
+                }
+                let count = int(3, -1);
+                let end = if count < 0 {
+                    len
+                } else {
+                    (start + count).min(len)
+                };
+                let mut occurrence = int(4, 1);
+                if occurrence < 1 {
+                    return None;
+                }
+                for i in start..end {
+                    if arr[i as usize] == needle {
+                        occurrence -= 1;
+                        if occurrence == 0 {
+                            return Some(Value::from(i));
+                        }
+                    }
+                }
+                Some(Value::from(-1))
+            }));
+        }
         arity(c.name, &c.args, 2, 2, c.span)?;
         let has = c.name == "set_has_element";
         let u = if has {
@@ -351,17 +381,115 @@ fn index_udf(has: bool) -> Arc<datafusion::logical_expr::ScalarUDF> {
 
 use datafusion::arrow::array::Array;
 
-fn sort(v: &Value, asc: bool) -> Option<Value> {
-    let Value::Array(a) = v else { return None };
-    let mut items = a.clone();
-    items.sort_by(|x, y| {
-        let o = match (x.as_f64(), y.as_f64()) {
-            (Some(p), Some(q)) => p.total_cmp(&q),
-            _ => dynamic::to_kql_string(x).cmp(&dynamic::to_kql_string(y)),
+/// `array_sort_asc/desc(a1 [, a2, ...] [, nulls_last])`: sorts `a1` and reorders the other
+/// arrays (of the same length) the same way. With one array the result is the sorted
+/// array; with several, an array of the sorted arrays (which `project`/`extend` split into
+/// columns `a1_sorted`, `a2_sorted`, ...). Nulls go last unless `nulls_last` is false.
+fn array_sort(c: Call<'_>) -> Result<TExpr> {
+    arity(c.name, &c.args, 1, 64, c.span)?;
+    let asc = c.name == "array_sort_asc";
+    let has_flag = c.args.len() > 1 && c.args.last().is_some_and(|a| a.ty == KqlType::Bool);
+    let arrays = c.args.len() - usize::from(has_flag);
+    Ok(super::kit::json_call(c, KqlType::Dynamic, move |a| {
+        let nulls_last = if has_flag {
+            a.last().and_then(Value::as_bool).unwrap_or(true)
+        } else {
+            true
         };
-        if asc { o } else { o.reverse() }
-    });
-    Some(Value::Array(items))
+        let mut cols: Vec<Vec<Value>> = Vec::new();
+        for v in a.iter().take(arrays) {
+            match v {
+                Value::Array(x) => cols.push(x.clone()),
+                _ => return None,
+            }
+        }
+        let n = cols.first()?.len();
+        if cols.iter().any(|x| x.len() != n) {
+            return None;
+        }
+        let mut idx: Vec<usize> = (0..n).collect();
+        let key = &cols[0];
+        idx.sort_by(|&i, &j| {
+            let (x, y) = (&key[i], &key[j]);
+            match (x.is_null(), y.is_null()) {
+                (true, true) => return std::cmp::Ordering::Equal,
+                (true, false) => {
+                    return if nulls_last {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Less
+                    };
+                }
+                (false, true) => {
+                    return if nulls_last {
+                        std::cmp::Ordering::Less
+                    } else {
+                        std::cmp::Ordering::Greater
+                    };
+                }
+                _ => {}
+            }
+            let o = match (x.as_f64(), y.as_f64()) {
+                (Some(p), Some(q)) => p.total_cmp(&q),
+                _ => dynamic::to_kql_string(x).cmp(&dynamic::to_kql_string(y)),
+            };
+            if asc { o } else { o.reverse() }
+        });
+        let sorted: Vec<Value> = cols
+            .iter()
+            .map(|col| Value::Array(idx.iter().map(|&i| col[i].clone()).collect()))
+            .collect();
+        if arrays == 1 {
+            sorted.into_iter().next()
+        } else {
+            Some(Value::Array(sorted))
+        }
+    }))
+}
+
+/// Splits a `$.a.b` (or `a`) key into its path.
+fn key_path(k: &str) -> Vec<String> {
+    match k.strip_prefix("$.") {
+        Some(p) => p.split('.').map(str::to_string).collect(),
+        None => match k.strip_prefix("$['").and_then(|p| p.strip_suffix("']")) {
+            Some(p) => vec![p.to_string()],
+            None => vec![k.to_string()],
+        },
+    }
+}
+
+fn remove_path(v: &mut Value, path: &[String]) {
+    let Value::Object(o) = v else { return };
+    match path {
+        [k] => {
+            o.shift_remove(k);
+        }
+        [k, rest @ ..] => {
+            if let Some(inner) = o.get_mut(k) {
+                remove_path(inner, rest);
+            }
+        }
+        [] => {}
+    }
+}
+
+fn set_path(v: &mut Value, path: &[String], val: Value) {
+    let Value::Object(o) = v else { return };
+    match path {
+        [k] => {
+            o.insert(k.clone(), val);
+        }
+        [k, rest @ ..] => {
+            let inner = o
+                .entry(k.clone())
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !inner.is_object() {
+                *inner = Value::Object(Default::default());
+            }
+            set_path(inner, rest, val);
+        }
+        [] => {}
+    }
 }
 
 /// A function of one dynamic argument computed on its parsed value.
@@ -447,10 +575,11 @@ pub fn register_more(r: &mut Registry) {
             DataType::Utf8,
             |a, n| {
                 strings(n, |i| {
+                    // Kusto's canonical JSON: bag keys sorted at every level.
                     Ok(Some(
                         str_at(&a[0], i)?
                             .and_then(dynamic::parse)
-                            .map(|v| v.to_string())
+                            .map(|v| sort_keys(v).to_string())
                             .unwrap_or_else(|| "null".into()),
                     ))
                 })
@@ -497,12 +626,13 @@ pub fn register_more(r: &mut Registry) {
                     else {
                         return Ok(None);
                     };
+                    let mut bag = Value::Object(std::mem::take(&mut o));
                     if let Some(Value::Array(keys)) = str_at(&a[1], i)?.and_then(dynamic::parse) {
                         for key in keys {
-                            o.shift_remove(&dynamic::to_kql_string(&key));
+                            remove_path(&mut bag, &key_path(&dynamic::to_kql_string(&key)));
                         }
                     }
-                    Ok(Some(Value::Object(o).to_string()))
+                    Ok(Some(bag.to_string()))
                 })
             }
         ));
@@ -511,6 +641,25 @@ pub fn register_more(r: &mut Registry) {
             c.args.into_iter().map(to_dynamic).collect(),
             KqlType::Dynamic,
         ))
+    });
+    r.scalar("bag_set_key", |c| {
+        arity(c.name, &c.args, 3, 3, c.span)?;
+        Ok(super::kit::json_call(c, KqlType::Dynamic, |a| {
+            let mut bag = a.first()?.clone();
+            if !bag.is_object() {
+                return None;
+            }
+            let key = match a.get(1)? {
+                Value::String(k) => k.clone(),
+                _ => return None,
+            };
+            set_path(
+                &mut bag,
+                &key_path(&key),
+                a.get(2).cloned().unwrap_or(Value::Null),
+            );
+            Some(bag)
+        }))
     });
     r.scalar("zip", |c| {
         arity(c.name, &c.args, 2, 16, c.span)?;
@@ -548,6 +697,18 @@ pub fn register_more(r: &mut Registry) {
             KqlType::Dynamic,
         ))
     });
+}
+
+fn sort_keys(v: Value) -> Value {
+    match v {
+        Value::Object(o) => {
+            let mut items: Vec<(String, Value)> = o.into_iter().collect();
+            items.sort_by(|x, y| x.0.cmp(&y.0));
+            Value::Object(items.into_iter().map(|(k, v)| (k, sort_keys(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
 }
 
 fn arr_at(

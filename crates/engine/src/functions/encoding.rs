@@ -61,6 +61,31 @@ fn str_fn(c: Call<'_>, f: fn(&str) -> Option<String>) -> Result<TExpr> {
     ))
 }
 
+/// The text a hash function digests: datetimes in their full ISO form
+/// (`2020-01-01T00:00:00.0000000Z`, as Kusto's `hash_md5` example shows), other values as
+/// `tostring` prints them.
+fn hash_input(a: TExpr) -> TExpr {
+    if a.ty == KqlType::DateTime {
+        let u = crate::cached_udf!(udf(
+            "kql_datetime_full_iso",
+            vec![DataType::Int64],
+            DataType::Utf8,
+            |a, n| {
+                strings(n, |i| {
+                    Ok(i64_at(&a[0], i)?.map(|t| {
+                        let s = crate::value::datetime::format_iso(t - t.rem_euclid(10_000_000));
+                        let frac = t.rem_euclid(10_000_000);
+                        format!("{}.{frac:07}Z", s.trim_end_matches('Z'))
+                    }))
+                })
+            }
+        ));
+        call(&u, vec![a], KqlType::String)
+    } else {
+        to_string(a)
+    }
+}
+
 pub fn register(r: &mut Registry) {
     r.scalar("base64_encode_tostring", |c| {
         str_fn(c, |s| Some(STANDARD.encode(s.as_bytes())))
@@ -86,6 +111,50 @@ pub fn register(r: &mut Registry) {
                 .ok()
                 .map(|x| x.to_string())
         })
+    });
+    r.scalar("hash_md5", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let s = hash_input(c.args[0].clone());
+        // md5() returns a Utf8View column; the engine's strings are Utf8.
+        Ok(TExpr::new(
+            datafusion::logical_expr::cast(
+                datafusion::functions::crypto::expr_fn::md5(s.expr),
+                DataType::Utf8,
+            ),
+            KqlType::String,
+        ))
+    });
+    r.scalar("hash_sha256", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        let s = hash_input(c.args[0].clone());
+        let digest = datafusion::functions::crypto::expr_fn::sha256(s.expr);
+        Ok(TExpr::new(
+            datafusion::logical_expr::cast(
+                datafusion::functions::encoding::expr_fn::encode(
+                    digest,
+                    datafusion::logical_expr::lit("hex"),
+                ),
+                DataType::Utf8,
+            ),
+            KqlType::String,
+        ))
+    });
+    r.scalar("base64_encode_fromarray", |c| {
+        arity(c.name, &c.args, 1, 1, c.span)?;
+        Ok(super::kit::json_call(c, KqlType::String, |a| {
+            let Value::Array(items) = a.first()? else {
+                return None;
+            };
+            let bytes: Option<Vec<u8>> = items
+                .iter()
+                .map(|v| v.as_i64().and_then(|b| u8::try_from(b).ok()))
+                .collect();
+            let bytes = bytes?;
+            if bytes.is_empty() {
+                return None;
+            }
+            Some(Value::String(STANDARD.encode(bytes)))
+        }))
     });
     r.scalar("base64_decode_toarray", |c| {
         arity(c.name, &c.args, 1, 1, c.span)?;

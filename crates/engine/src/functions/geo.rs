@@ -1,5 +1,5 @@
-//! Geo family: geo_distance_2points (great-circle distance in meters on a sphere of the mean
-//! Earth radius), geo_point_in_circle, geo_point_to_geohash. Invalid coordinates give null.
+//! Geo family: geo_distance_2points (great-circle distance in meters on Kusto's sphere of
+//! radius 6,371,010 m), geo_point_in_circle, geo_point_to_geohash. Invalid coordinates give null.
 
 use super::Registry;
 use super::conversion::convert;
@@ -9,7 +9,7 @@ use crate::texpr::TExpr;
 use crate::types::KqlType;
 use datafusion::arrow::datatypes::DataType;
 
-const EARTH_RADIUS_M: f64 = 6_371_008.8;
+use super::geo_polygon::EARTH_RADIUS_M;
 
 fn valid(lon: f64, lat: f64) -> bool {
     (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)

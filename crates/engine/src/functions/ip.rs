@@ -219,48 +219,102 @@ pub fn register(r: &mut Registry) {
         ));
         Ok(call(&u, vec![to_string(c.args[0].clone())], KqlType::Long))
     });
-    r.scalar("format_ipv4", |c| {
-        arity(c.name, &c.args, 1, 2, c.span)?;
-        let u = crate::cached_udf!(udf(
-            "kql_format_ipv4",
-            vec![DataType::Int64],
-            DataType::Utf8,
-            |a, n| {
-                strings(n, |i| {
-                    Ok(Some(match i64_at(&a[0], i)? {
-                        Some(v) if (0..=u32::MAX as i64).contains(&v) => {
-                            Ipv4Addr::from(v as u32).to_string()
+    for name in ["format_ipv4", "format_ipv4_mask"] {
+        r.scalar(name, |c| {
+            arity(c.name, &c.args, 1, 2, c.span)?;
+            let with_mask = c.name == "format_ipv4_mask";
+            let ip = match c.args[0].ty {
+                KqlType::String => c.args[0].clone(),
+                _ => convert(c.args[0].clone(), KqlType::Long),
+            };
+            let ip = super::conversion::to_string(ip);
+            let bits = c
+                .args
+                .get(1)
+                .map(|m| convert(m.clone(), KqlType::Long))
+                .unwrap_or_else(|| TExpr::long(32));
+            let u = udf(
+                &format!("kql_{}", c.name),
+                vec![DataType::Utf8, DataType::Int64],
+                DataType::Utf8,
+                move |a, n| {
+                    strings(n, |i| {
+                        let Some(text) = str_at(&a[0], i)? else {
+                            return Ok(Some(String::new()));
+                        };
+                        // A number is the address itself; text may carry its own prefix.
+                        let parsed = match text.trim().parse::<i64>() {
+                            Ok(v) if (0..=u32::MAX as i64).contains(&v) => Some((v as u32, 32)),
+                            Ok(_) => None,
+                            Err(_) => parse_v4(text),
+                        };
+                        let m = i64_at(&a[1], i)?.unwrap_or(32);
+                        let (Some((v, own)), true) = (parsed, (0..=32).contains(&m)) else {
+                            return Ok(Some(String::new()));
+                        };
+                        let b = own.min(m as u32);
+                        let net = Ipv4Addr::from(v & mask(b));
+                        Ok(Some(if with_mask {
+                            format!("{net}/{b}")
+                        } else {
+                            net.to_string()
+                        }))
+                    })
+                },
+            );
+            Ok(call(&u, vec![ip, bits], KqlType::String))
+        });
+    }
+    for name in ["has_any_ipv4", "has_any_ipv4_prefix"] {
+        r.scalar(name, |c| {
+            arity(c.name, &c.args, 2, 64, c.span)?;
+            let prefix = c.name.ends_with("prefix");
+            Ok(super::kit::json_call(c, KqlType::Bool, move |a| {
+                let text = dynamic::to_kql_string(a.first()?);
+                let mut wanted: Vec<String> = Vec::new();
+                for v in &a[1..] {
+                    match v {
+                        Value::Array(items) => {
+                            wanted.extend(items.iter().map(dynamic::to_kql_string))
                         }
-                        _ => String::new(),
-                    }))
-                })
-            }
-        ));
-        let a = c.args[0].clone();
-        let a = if a.ty == KqlType::String {
-            TExpr::new(
-                call(
-                    &crate::cached_udf!(udf(
-                        "kql_parse_ipv4_fmt",
-                        vec![DataType::Utf8],
-                        DataType::Int64,
-                        |a, n| {
-                            longs(n, |i| {
-                                Ok(str_at(&a[0], i)?.and_then(parse_v4).map(|(v, _)| v as i64))
-                            })
+                        other => wanted.push(dynamic::to_kql_string(other)),
+                    }
+                }
+                let toks = ipv4_tokens(&text);
+                Some(Value::Bool(toks.iter().any(|t| {
+                    parse_v4(t).is_some()
+                        && wanted.iter().any(|w| {
+                            if prefix {
+                                (w.ends_with('.') && t.starts_with(w.as_str())) || t == w
+                            } else {
+                                t == w
+                            }
+                        })
+                })))
+            }))
+        });
+    }
+    for name in ["ipv6_is_in_range", "ipv6_is_in_any_range"] {
+        r.scalar(name, |c| {
+            arity(c.name, &c.args, 2, 64, c.span)?;
+            Ok(super::kit::json_call(c, KqlType::Bool, move |a| {
+                let ip = dynamic::to_kql_string(a.first()?);
+                let (v, _) = parse_v6(&ip)?;
+                let mut ranges: Vec<String> = Vec::new();
+                for r in &a[1..] {
+                    match r {
+                        Value::Array(items) => {
+                            ranges.extend(items.iter().map(dynamic::to_kql_string))
                         }
-                    )),
-                    vec![a],
-                    KqlType::Long,
-                )
-                .expr,
-                KqlType::Long,
-            )
-        } else {
-            convert(a, KqlType::Long)
-        };
-        Ok(call(&u, vec![a], KqlType::String))
-    });
+                        other => ranges.push(dynamic::to_kql_string(other)),
+                    }
+                }
+                Some(Value::Bool(ranges.iter().any(|r| {
+                    parse_v6(r).is_some_and(|(rv, bits)| v & mask6(bits) == rv & mask6(bits))
+                })))
+            }))
+        });
+    }
     for name in ["has_ipv4", "has_ipv4_prefix"] {
         r.scalar(name, |c| {
             arity(c.name, &c.args, 2, 2, c.span)?;
@@ -277,10 +331,7 @@ pub fn register(r: &mut Registry) {
                         Ok(Some(ipv4_tokens(s).iter().any(|t| {
                             if prefix {
                                 parse_v4(t).is_some()
-                                    && t.starts_with(ip)
-                                    && (ip.ends_with('.')
-                                        || t[ip.len()..].starts_with('.')
-                                        || t.len() == ip.len())
+                                    && ((ip.ends_with('.') && t.starts_with(ip)) || *t == ip)
                             } else {
                                 *t == ip && parse_v4(t).is_some()
                             }

@@ -166,3 +166,60 @@ macro_rules! cached_udf {
         CELL.get_or_init(|| $init).clone()
     }};
 }
+
+/// A row-wise UDF over `k` dynamic (JSON text) arguments, computed on their parsed values
+/// (null or invalid JSON arrives as `Value::Null`); `None` gives a null result. The result
+/// is dynamic text.
+pub fn json_udf<F>(name: &str, k: usize, f: F) -> Arc<ScalarUDF>
+where
+    F: Fn(&[crate::value::dynamic::Value]) -> Option<crate::value::dynamic::Value>
+        + Send
+        + Sync
+        + 'static,
+{
+    use crate::value::dynamic;
+    udf(
+        name,
+        vec![DataType::Utf8; k],
+        DataType::Utf8,
+        move |a, n| {
+            super::rowwise::strings(n, |i| {
+                let mut vals = Vec::with_capacity(k);
+                for col in a.iter().take(k) {
+                    vals.push(
+                        super::rowwise::str_at(col, i)?
+                            .and_then(dynamic::parse)
+                            .unwrap_or(dynamic::Value::Null),
+                    );
+                }
+                Ok(f(&vals).map(|v| dynamic::to_text(&v)))
+            })
+        },
+    )
+}
+
+/// Plans `c` as a [`json_udf`] over its arguments (each converted to dynamic), with the
+/// result converted to `ty`. The UDF is named after the function and its argument count.
+pub fn json_call<F>(c: super::Call<'_>, ty: KqlType, f: F) -> TExpr
+where
+    F: Fn(&[crate::value::dynamic::Value]) -> Option<crate::value::dynamic::Value>
+        + Send
+        + Sync
+        + 'static,
+{
+    let k = c.args.len();
+    let u = json_udf(&format!("kql_{}_{k}", c.name), k, f);
+    let out = call(
+        &u,
+        c.args
+            .into_iter()
+            .map(super::conversion::to_dynamic)
+            .collect(),
+        KqlType::Dynamic,
+    );
+    if ty == KqlType::Dynamic {
+        out
+    } else {
+        super::conversion::convert(out, ty)
+    }
+}

@@ -8,10 +8,14 @@ pub mod datetime;
 pub mod dynamic;
 pub mod encoding;
 pub mod geo;
+pub mod geo_h3;
+pub mod geo_polygon;
 pub mod ip;
 pub mod kit;
 pub mod math;
 pub mod rowwise;
+pub mod series;
+pub mod special;
 pub mod string;
 pub mod string_ops;
 pub mod window;
@@ -74,6 +78,10 @@ pub fn registry() -> &'static Registry {
         datetime::register_timespan(&mut r);
         datetime::register_more(&mut r);
         dynamic::register_more(&mut r);
+        series::register(&mut r);
+        geo_polygon::register(&mut r);
+        special::register(&mut r);
+        geo_h3::register(&mut r);
         r
     })
 }

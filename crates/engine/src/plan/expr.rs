@@ -753,6 +753,14 @@ pub fn to_bool(v: TExpr, span: Span) -> Result<TExpr> {
 
 /// A `typed(text)` literal: `datetime(2020-01-01)`, `int(null)`, `real(nan)`, `guid(...)`...
 pub fn typed_literal(ty: &str, text: Option<&str>, span: Span) -> Result<TExpr> {
+    // `typeof(int)` names a type (as `extract`'s last argument); it stands for the name.
+    if ty == "typeof" {
+        let name = text.unwrap_or("").trim();
+        return match KqlType::from_name(name) {
+            Some(t) => Ok(TExpr::string(t.name())),
+            None => bail!(span, "unknown type '{name}' in typeof()"),
+        };
+    }
     let Some(t) = KqlType::from_name(ty) else {
         bail!(span, "unknown type '{ty}'")
     };

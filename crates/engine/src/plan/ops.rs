@@ -178,6 +178,15 @@ impl Planner<'_> {
                 }
                 continue;
             }
+            if let Some(vals) = self.multi_column_values(ne, &cx)? {
+                for (n, v) in vals {
+                    if out.iter().any(|(x, _)| *x == n) {
+                        bail!(span_of(ne), "column '{n}' is defined more than once")
+                    }
+                    out.push((n, v));
+                }
+                continue;
+            }
             let v = self.expr(&ne.expr, &cx)?;
             let vals = self.assign_names(ne, v, &mut unnamed, &out, span_of(ne))?;
             out.extend(vals);
@@ -188,6 +197,102 @@ impl Planner<'_> {
         } else {
             w.apply(&rel)?.project(out)
         }
+    }
+
+    /// `f(x)` or `(a, b, ...) = f(x)` where `f` returns several columns (`series_stats`,
+    /// `series_fit_line`, ...): one value per column. Unnamed columns are called
+    /// `f_x_key`; a single name takes the first column only (as in Kusto), so `None`.
+    pub(crate) fn multi_column_values(
+        &self,
+        ne: &NamedExpr,
+        cx: &ExprCx,
+    ) -> Result<Option<Vec<(String, TExpr)>>> {
+        use crate::value::dynamic::PathElem;
+        let ExprKind::Call { name, args } = &ne.expr.kind else {
+            return Ok(None);
+        };
+        let fname = name.name.as_str();
+        let series_cols = crate::functions::series::multi_columns(fname);
+        let is_sort = matches!(fname, "array_sort_asc" | "array_sort_desc");
+        if (series_cols.is_none() && !is_sort)
+            || ne.names.len() == 1
+            || matches!(
+                cx.env.lookup(fname),
+                Some(super::env::Binding::Function(..))
+            )
+        {
+            return Ok(None);
+        }
+        let mut targs = Vec::with_capacity(args.len());
+        for a in args {
+            match &a.kind {
+                ExprKind::NamedArg(_, v) => targs.push(self.expr(v, cx)?),
+                _ => targs.push(self.expr(a, cx)?),
+            }
+        }
+        let call = |targs: Vec<TExpr>| crate::functions::Call {
+            name: fname,
+            args: targs,
+            span: ne.expr.span,
+            ctx: &self.fnctx,
+        };
+        let (cols, bag): (Vec<(String, PathElem, KqlType)>, TExpr) = match series_cols {
+            Some(cols) => {
+                let prefix = match args.first().and_then(derive_name) {
+                    Some(a) => format!("{fname}_{a}"),
+                    None => fname.to_string(),
+                };
+                let cols = cols
+                    .iter()
+                    .map(|(k, t)| (format!("{prefix}_{k}"), PathElem::Key((*k).into()), *t))
+                    .collect();
+                (cols, crate::functions::series::bag_call(call(targs))?)
+            }
+            None => {
+                // array_sort_asc/desc over several arrays: one column per array.
+                let flag = targs.len() > 1 && targs.last().is_some_and(|t| t.ty == KqlType::Bool);
+                let arrays = targs.len() - usize::from(flag);
+                if arrays < 2 {
+                    return Ok(None);
+                }
+                let cols = args
+                    .iter()
+                    .take(arrays)
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let base = derive_name(a).unwrap_or_else(|| format!("array{}", i + 1));
+                        (
+                            format!("{base}_sorted"),
+                            PathElem::Index(i as i64),
+                            KqlType::Dynamic,
+                        )
+                    })
+                    .collect();
+                let Some(f) = crate::functions::registry().lookup(fname) else {
+                    return Ok(None);
+                };
+                (cols, f(call(targs))?)
+            }
+        };
+        if ne.names.len() > cols.len() {
+            bail!(
+                span_of(ne),
+                "'{fname}' returns {} columns, but {} names are given",
+                cols.len(),
+                ne.names.len()
+            )
+        }
+        let mut out = Vec::new();
+        for (i, (default, path, ty)) in cols.into_iter().enumerate() {
+            let col = match ne.names.get(i) {
+                Some(id) => id.name.clone(),
+                None if ne.names.is_empty() => default,
+                None => break,
+            };
+            let v = crate::functions::dynamic::dynamic_path(bag.clone(), vec![path]);
+            out.push((col, crate::functions::conversion::convert(v, ty)));
+        }
+        Ok(Some(out))
     }
 
     /// Names for the value(s) of `name = expr` (or a derived name).
@@ -233,7 +338,7 @@ impl Planner<'_> {
         let mut unnamed = 0;
         for ne in items {
             let window = RefCell::new(WindowCollector::default());
-            let v = {
+            let vals = {
                 let cx = ExprCx {
                     rel: Some(&cur),
                     env,
@@ -241,20 +346,26 @@ impl Planner<'_> {
                     window: Some(&window),
                     join: None,
                 };
-                self.expr(&ne.expr, &cx)?
-            };
-            let name = match ne.names.first() {
-                Some(n) => n.name.clone(),
-                None => match derive_name(&ne.expr) {
-                    Some(n) => n,
-                    None => loop {
-                        unnamed += 1;
-                        let cand = format!("Column{unnamed}");
-                        if cur.find(&cand).is_none() {
-                            break cand;
-                        }
-                    },
-                },
+                match self.multi_column_values(ne, &cx)? {
+                    Some(vals) => vals,
+                    None => {
+                        let v = self.expr(&ne.expr, &cx)?;
+                        let name = match ne.names.first() {
+                            Some(n) => n.name.clone(),
+                            None => match derive_name(&ne.expr) {
+                                Some(n) => n,
+                                None => loop {
+                                    unnamed += 1;
+                                    let cand = format!("Column{unnamed}");
+                                    if cur.find(&cand).is_none() {
+                                        break cand;
+                                    }
+                                },
+                            },
+                        };
+                        vec![(name, v)]
+                    }
+                }
             };
             let w = window.into_inner();
             let base = if w.is_empty() {
@@ -263,9 +374,11 @@ impl Planner<'_> {
                 w.apply(&cur)?
             };
             let mut out = cur.items();
-            match out.iter().position(|(n, _)| *n == name) {
-                Some(i) => out[i] = (name, v),
-                None => out.push((name, v)),
+            for (name, v) in vals {
+                match out.iter().position(|(n, _)| *n == name) {
+                    Some(i) => out[i] = (name, v),
+                    None => out.push((name, v)),
+                }
             }
             let order = cur.order.clone();
             cur = base.project(out)?;

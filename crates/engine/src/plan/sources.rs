@@ -112,6 +112,10 @@ impl Planner<'_> {
         let cx = ExprCx::new(Some(&base), env);
         let mut items: Vec<(String, TExpr)> = Vec::new();
         for (i, ne) in columns.iter().enumerate() {
+            if let Some(vals) = self.multi_column_values(ne, &cx)? {
+                items.extend(vals);
+                continue;
+            }
             let v = self.expr(&ne.expr, &cx)?;
             let name = match ne.names.first() {
                 Some(n) => n.name.clone(),
