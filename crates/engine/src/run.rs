@@ -99,5 +99,47 @@ pub async fn run_query(
         }
         Err(e) => return Err(EngineError::Other(format!("query task failed: {e}"))),
     };
+    let batches = conform(batches, &columns)?;
     Ok(QueryResult { columns, batches })
+}
+
+/// Casts any column whose Arrow type is not the one its KQL type is stored as (a DataFusion
+/// function may return e.g. `Utf8View` or `Binary`), so result encoders can rely on it.
+fn conform(batches: Vec<RecordBatch>, columns: &[(String, KqlType)]) -> Result<Vec<RecordBatch>> {
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::{Field, Schema};
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        let fine = b.num_columns() == columns.len()
+            && b.columns()
+                .iter()
+                .zip(columns)
+                .all(|(a, (_, t))| a.data_type() == &t.arrow());
+        if fine {
+            out.push(b);
+            continue;
+        }
+        let mut arrays = Vec::with_capacity(b.num_columns());
+        let mut fields = Vec::with_capacity(b.num_columns());
+        for (i, a) in b.columns().iter().enumerate() {
+            let want = columns.get(i).map(|(_, t)| t.arrow()).unwrap_or_else(|| a.data_type().clone());
+            let a = if a.data_type() == &want {
+                a.clone()
+            } else {
+                cast(a, &want).map_err(|e| {
+                    EngineError::Other(format!(
+                        "result column {} is {} and cannot be read as {want}: {e}",
+                        b.schema().field(i).name(),
+                        a.data_type()
+                    ))
+                })?
+            };
+            fields.push(Field::new(b.schema().field(i).name(), want, true));
+            arrays.push(a);
+        }
+        let batch = RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), arrays)
+            .map_err(|e| EngineError::Other(format!("result batch: {e}")))?;
+        out.push(batch);
+    }
+    Ok(out)
 }

@@ -205,7 +205,7 @@ fn human_bytes(b: u64) -> String {
     }
 }
 
-fn grid(rows: &[Vec<String>]) -> String {
+pub fn grid(rows: &[Vec<String>]) -> String {
     let n = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..n)
         .map(|i| {

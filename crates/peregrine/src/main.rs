@@ -1,6 +1,8 @@
 //! `peregrine`: hunt and detect identity attacks in Entra ID and Microsoft 365 logs with KQL.
 //! A thin command line over the `kql` and `engine` crates.
 
+mod builtin;
+mod hunt_cmd;
 mod ingest_cmd;
 mod query;
 
@@ -28,6 +30,11 @@ enum Command {
     Tables(ingest_cmd::TablesArgs),
     /// Print a stored table's columns and types.
     Schema(ingest_cmd::SchemaArgs),
+    /// Run detection rules over the store and print the alerts they raise.
+    Hunt(hunt_cmd::HuntArgs),
+    /// Work with rule files.
+    #[command(subcommand)]
+    Rules(hunt_cmd::RulesCommand),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +59,8 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest_cmd::ingest(args),
         Command::Tables(args) => ingest_cmd::tables(args),
         Command::Schema(args) => ingest_cmd::schema(args),
+        Command::Hunt(args) => rt.block_on(hunt_cmd::hunt(args)),
+        Command::Rules(cmd) => rt.block_on(hunt_cmd::rules(cmd)),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,127 @@
+//! A hunt: every rule run once over the store (or, with replay, once per scheduled step), the
+//! alerts de-duplicated by id, and per-rule errors kept beside them.
+
+use crate::alert::Alert;
+use crate::rule::{Kind, Rule};
+use crate::run::{self, RuleError, Window};
+use engine::catalog::Catalog;
+use engine::datafusion::prelude::SessionContext;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Default)]
+pub struct HuntResult {
+    pub alerts: Vec<Alert>,
+    pub errors: Vec<RuleError>,
+    /// Rules run, and runs made (replay makes several per rule).
+    pub rules_run: usize,
+    pub runs: usize,
+    /// Alerts raised again by a later run and reported once.
+    pub duplicates: usize,
+}
+
+/// Runs each enabled rule once at `w`.
+pub async fn hunt(
+    rules: &[Rule],
+    catalog: &dyn Catalog,
+    session: &SessionContext,
+    w: &Window,
+    replay: bool,
+) -> HuntResult {
+    let mut out = HuntResult::default();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for rule in rules.iter().filter(|r| r.enabled) {
+        out.rules_run += 1;
+        let windows = if replay { replay_windows(rule, w) } else { vec![*w] };
+        for rw in windows {
+            out.runs += 1;
+            match run::alerts(rule, catalog, session, &rw).await {
+                Ok(alerts) => {
+                    for a in alerts {
+                        if seen.insert(a.system_alert_id.clone()) {
+                            out.alerts.push(a);
+                        } else {
+                            out.duplicates += 1;
+                        }
+                    }
+                }
+                Err(e) => {
+                    out.errors.push(e);
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The runs Sentinel would have made over `[w.from, w.to]`: one per `queryFrequency` step,
+/// each with `now` at the step's end (so `ago(queryPeriod)` covers its look-back). Hunting
+/// queries and rules without a schedule run once over the whole range.
+pub fn replay_windows(rule: &Rule, w: &Window) -> Vec<Window> {
+    let (Some(freq), Kind::Scheduled | Kind::Nrt) = (rule.frequency, rule.kind) else {
+        return vec![*w];
+    };
+    if freq <= 0 {
+        return vec![*w];
+    }
+    let period = rule.period.unwrap_or(freq);
+    let mut out = Vec::new();
+    let mut now = w.from.saturating_add(freq);
+    loop {
+        out.push(Window {
+            now,
+            from: now.saturating_sub(period),
+            to: now,
+        });
+        if now >= w.to {
+            break;
+        }
+        now = now.saturating_add(freq).min(w.to);
+    }
+    out
+}
+
+/// Plans a rule without running it: syntax, unknown tables and columns, type errors — each at
+/// the rule file's line and column. A table the store lacks gets a hint about where it comes
+/// from.
+pub fn validate(
+    rule: &Rule,
+    catalog: &dyn Catalog,
+    session: &SessionContext,
+    w: &Window,
+) -> Result<(), RuleError> {
+    let opts = engine::RunOptions {
+        now: w.now,
+        params: run::params(w),
+    };
+    engine::run::plan_query(catalog, session, &rule.query, &opts)
+        .map(|_| ())
+        .map_err(|e| {
+            let mut rendered = run::render_error(rule, &e);
+            if let Some(t) = missing_table(&e) {
+                rendered.push_str(&format!("\n  = help: {}", table_hint(&t)));
+            }
+            RuleError {
+                rule: rule.name.clone(),
+                rendered,
+            }
+        })
+}
+
+fn missing_table(e: &engine::EngineError) -> Option<String> {
+    let msg = e.to_string();
+    let rest = msg.strip_prefix("unknown table '")?;
+    Some(rest.split('\'').next()?.to_string())
+}
+
+/// Where a missing table comes from.
+pub fn table_hint(table: &str) -> String {
+    match table {
+        "BehaviorAnalytics" | "UserPeerAnalytics" | "IdentityInfo" => format!(
+            "this rule needs {table}, which the store does not have — run `peregrine ueba`"
+        ),
+        _ => format!(
+            "this rule needs {table}, which the store does not have — ingest an export that holds it (`peregrine ingest FILE`)"
+        ),
+    }
+}

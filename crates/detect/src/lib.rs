@@ -1,0 +1,16 @@
+//! Detection: rules in Sentinel's formats, run through the engine as any query is, turned into
+//! typed alerts with entities.
+//!
+//! * [`rule`]: loading analytic rules, hunting queries and ARM exports;
+//! * [`run`]: running a rule with `now` and the hunt range pinned; errors at file:line:col;
+//! * [`alert`]: SecurityAlert-shaped alerts, entities, deterministic alert ids;
+//! * [`hunt`]: a set of rules over a store, alerts de-duplicated.
+
+pub mod alert;
+pub mod duration;
+pub mod hunt;
+pub mod rule;
+pub mod run;
+
+pub use alert::Alert;
+pub use rule::{Kind, Rule, Severity};

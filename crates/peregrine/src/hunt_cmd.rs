@@ -1,0 +1,254 @@
+//! `peregrine hunt` and `peregrine rules validate`.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use detect::run::Window;
+use engine::catalog::{Catalog, ChainCatalog};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum HuntFormat {
+    Table,
+    Json,
+    Ndjson,
+}
+
+#[derive(Args)]
+pub struct HuntArgs {
+    /// The store directory (default: $PEREGRINE_STORE, else ./peregrine-data).
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// Rule files or directories (Sentinel YAML, hunting YAML, ARM/JSON exports).
+    #[arg(long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// Run only the rules given with --rules.
+    #[arg(long)]
+    no_builtin: bool,
+    /// Pin now() (default: the newest TimeGenerated in the store).
+    #[arg(long)]
+    now: Option<String>,
+    /// Start of the hunt range for {{StartTimeISO}} (default: the store's oldest time).
+    #[arg(long)]
+    from: Option<String>,
+    /// End of the hunt range for {{EndTimeISO}} (default: now).
+    #[arg(long)]
+    to: Option<String>,
+    /// Run scheduled rules as Sentinel would have over the range: one run per queryFrequency.
+    #[arg(long)]
+    replay: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    format: HuntFormat,
+    /// Write the alerts to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Check rule files: YAML and KQL problems (unknown tables or columns, type errors) with
+    /// file:line:column.
+    Validate(ValidateArgs),
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// The store whose tables rules are checked against (default: $PEREGRINE_STORE, else
+    /// ./peregrine-data when it exists; else the built-in table schemas).
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// Check against the built-in table schemas instead of a store.
+    #[arg(long)]
+    schemas: bool,
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+fn parse_time(what: &str, s: &str) -> Result<i64> {
+    engine::value::datetime::parse(s).with_context(|| format!("{what}: '{s}' is not a datetime"))
+}
+
+fn load_rules(paths: &[PathBuf]) -> (Vec<detect::Rule>, Vec<String>) {
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for f in detect::rule::rule_files(paths) {
+        match detect::rule::load_file(&f) {
+            Ok(rs) => rules.extend(rs),
+            Err(e) => errors.push(format!("{e}")),
+        }
+    }
+    (rules, errors)
+}
+
+fn open_store(arg: &Option<PathBuf>) -> Result<store::Store> {
+    let root = crate::ingest_cmd::store_root(arg);
+    store::Store::open(&root).with_context(|| format!("opening the store at {}", root.display()))
+}
+
+/// The store's time range over all tables.
+fn store_range(st: &store::Store) -> Option<(i64, i64)> {
+    let ranges: Vec<(i64, i64)> = st
+        .manifest()
+        .tables
+        .values()
+        .filter_map(|t| t.time_range())
+        .collect();
+    let lo = ranges.iter().map(|r| r.0).min()?;
+    let hi = ranges.iter().map(|r| r.1).max()?;
+    Some((lo, hi))
+}
+
+pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
+    let st = open_store(&args.store)?;
+    let (mut rules, load_errors) = load_rules(&args.rules);
+    for e in &load_errors {
+        eprintln!("{e}");
+    }
+    if !args.no_builtin {
+        rules.extend(crate::builtin::rules()?);
+    }
+    if rules.is_empty() {
+        bail!("no rules to run (give --rules PATH, or drop --no-builtin)");
+    }
+    let range = store_range(&st);
+    let now = match &args.now {
+        Some(s) => parse_time("--now", s)?,
+        None => range.map(|r| r.1).unwrap_or(0),
+    };
+    let from = match &args.from {
+        Some(s) => parse_time("--from", s)?,
+        None => range.map(|r| r.0).unwrap_or(now),
+    };
+    let to = match &args.to {
+        Some(s) => parse_time("--to", s)?,
+        None => now,
+    };
+    let catalog: Arc<dyn Catalog> = Arc::new(ChainCatalog(vec![Arc::new(
+        store::StoreCatalog::new(&st),
+    )]));
+    let session = engine::new_session();
+    let w = Window { now, from, to };
+    let res = detect::hunt::hunt(&rules, catalog.as_ref(), &session, &w, args.replay).await;
+    for e in &res.errors {
+        eprintln!("{e}");
+    }
+    let text = match args.format {
+        HuntFormat::Json => serde_json::to_string_pretty(&res.alerts)? + "\n",
+        HuntFormat::Ndjson => res
+            .alerts
+            .iter()
+            .map(|a| serde_json::to_string(a).map(|s| s + "\n"))
+            .collect::<Result<String, _>>()?,
+        HuntFormat::Table => summary(&res),
+    };
+    match &args.out {
+        Some(p) => std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(if res.errors.is_empty() && load_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn summary(res: &detect::hunt::HuntResult) -> String {
+    let mut rows = vec![vec![
+        "severity".to_string(),
+        "alert".into(),
+        "entities".into(),
+        "start".into(),
+        "rule".into(),
+    ]];
+    let mut alerts: Vec<&detect::Alert> = res.alerts.iter().collect();
+    alerts.sort_by(|a, b| {
+        sev_rank(&b.severity)
+            .cmp(&sev_rank(&a.severity))
+            .then(a.start_time.cmp(&b.start_time))
+    });
+    for a in alerts {
+        let ents: Vec<String> = a
+            .entities
+            .iter()
+            .filter_map(|e| {
+                let o = e.as_object()?;
+                let t = o.get("Type")?.as_str()?;
+                let v = o
+                    .iter()
+                    .find(|(k, _)| *k != "Type" && *k != "$id")
+                    .and_then(|(_, v)| v.as_str())?;
+                Some(format!("{t}:{v}"))
+            })
+            .collect();
+        rows.push(vec![
+            a.severity.clone(),
+            a.alert_name.clone(),
+            ents.join(" "),
+            a.start_time.clone(),
+            a.rule_name.clone(),
+        ]);
+    }
+    let mut out = crate::ingest_cmd::grid(&rows);
+    out.push_str(&format!(
+        "{} alert(s) from {} rule(s) in {} run(s); {} repeated alert(s) reported once; {} rule error(s)\n",
+        res.alerts.len(),
+        res.rules_run,
+        res.runs,
+        res.duplicates,
+        res.errors.len()
+    ));
+    out
+}
+
+fn sev_rank(s: &str) -> u8 {
+    detect::Severity::parse(s).map_or(0, |s| s as u8)
+}
+
+pub async fn rules(cmd: RulesCommand) -> Result<ExitCode> {
+    match cmd {
+        RulesCommand::Validate(a) => validate(a).await,
+    }
+}
+
+async fn validate(args: ValidateArgs) -> Result<ExitCode> {
+    let (rules, mut problems) = load_rules(&args.paths);
+    let root = crate::ingest_cmd::store_root(&args.store);
+    let use_store = !args.schemas
+        && (args.store.is_some() || root.join(store::manifest::MANIFEST_FILE).exists());
+    let catalog: Arc<dyn Catalog> = if use_store {
+        Arc::new(store::StoreCatalog::new(&open_store(&args.store)?))
+    } else {
+        let mut c = engine::catalog::MemoryCatalog::new();
+        let schemas: Vec<engine::schema::TableSchema> =
+            ingest::schemas::known_tables().cloned().collect();
+        engine::schema::register_empty(&mut c, &schemas)?;
+        Arc::new(c)
+    };
+    let session = engine::new_session();
+    let w = Window {
+        now: 0,
+        from: 0,
+        to: 0,
+    };
+    let mut ok = 0;
+    for r in &rules {
+        match detect::hunt::validate(r, catalog.as_ref(), &session, &w) {
+            Ok(()) => ok += 1,
+            Err(e) => problems.push(e.rendered),
+        }
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    println!(
+        "{} rule(s) valid, {} problem(s)",
+        ok,
+        problems.len()
+    );
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
