@@ -308,7 +308,7 @@ fn run_json(
             Err(Skip::Reject(why)) => reject(run, &raw.bytes, raw.line, raw.offset, None, why)?,
             Err(Skip::Ignore(why)) => *run.report.ignored.entry(why).or_default() += 1,
         }
-        if run.report.records % 4096 == 0 {
+        if run.report.records.is_multiple_of(4096) {
             progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
         }
     }
@@ -429,7 +429,7 @@ fn run_csv(
             Err(Skip::Reject(why)) => reject(run, &joined, pos_line, pos_byte, None, why)?,
             Err(Skip::Ignore(why)) => *run.report.ignored.entry(why).or_default() += 1,
         }
-        if run.report.records % 4096 == 0 {
+        if run.report.records.is_multiple_of(4096) {
             progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
         }
     }
@@ -511,7 +511,7 @@ fn run_lines(
             Err(Skip::Reject(why)) => reject(run, line.as_bytes(), line_no, start, None, why)?,
             Err(Skip::Ignore(why)) => *run.report.ignored.entry(why).or_default() += 1,
         }
-        if run.report.records % 4096 == 0 {
+        if run.report.records.is_multiple_of(4096) {
             progress.advance(counter.load(Ordering::Relaxed), run.report.rows);
         }
     }
