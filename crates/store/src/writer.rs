@@ -147,10 +147,7 @@ impl<'s> Transaction<'s> {
         }
         let mut m: Manifest = self.store.manifest.clone();
         for (table, (cols, files)) in std::mem::take(&mut self.pending) {
-            let entry = m
-                .tables
-                .entry(table.clone())
-                .or_default();
+            let entry = m.tables.entry(table.clone()).or_default();
             merge_columns(&table, &mut entry.columns, &cols)?;
             entry.files.extend(files);
         }
