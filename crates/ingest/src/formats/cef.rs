@@ -493,4 +493,21 @@ mod tests {
         );
         assert_eq!(cef_time("soon"), None);
     }
+
+    #[test]
+    fn odd_lines_do_not_panic() {
+        for line in [
+            "CEF:",
+            "CEF:0|",
+            "CEF:0|a|b|c|d|e|f|=",
+            "CEF:0|a|b|c|d|e|f|\\",
+            "CEF:0|a|b|c|d|e|f|k=\\",
+            "<13>CEF:0|ä|ö|ü|ß|é|ñ|ø=å x=ü\\ é=1",
+            "<>1 CEF:9|||||||",
+            "<1 Mär 99 25:61:61 h CEF:0|a|b|c|d|e|f|start=Feb 30 2024 00:00:00",
+        ] {
+            let _ = Cef.map(Value::String(line.into()), &mut Vec::new());
+            let _ = looks_like(line);
+        }
+    }
 }

@@ -19,15 +19,15 @@ pub struct GraphUsers;
 
 const TABLE: &str = "IdentityInfo";
 
-/// Users have `accountEnabled`, or a UPN with an id or display name; sign-ins (which also
-/// carry a UPN) have `status` / `ipAddress` / `signInEventTypes`.
+/// Users have `accountEnabled`, or a UPN beside `displayName` (risky users and sign-ins
+/// spell it `userDisplayName`); sign-ins (which also carry a UPN) have `status` /
+/// `ipAddress` / `signInEventTypes`.
 pub fn looks_like(o: &Map<String, Value>) -> bool {
     let signin = ["status", "ipAddress", "signInEventTypes", "appId"]
         .iter()
         .any(|k| o.contains_key(*k));
     let user = o.contains_key("accountEnabled")
-        || (o.contains_key("userPrincipalName")
-            && (o.contains_key("displayName") || o.contains_key("id")));
+        || (o.contains_key("userPrincipalName") && o.contains_key("displayName"));
     user && !signin
 }
 
