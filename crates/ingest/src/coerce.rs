@@ -51,8 +51,8 @@ pub fn coerce(v: &Value, ty: KqlType) -> Result<Cell, String> {
         KqlType::Bool => match v {
             Value::Bool(b) => Ok(Cell::Bool(*b)),
             Value::Number(n) => match n.as_f64() {
-                Some(x) if x == 0.0 => Ok(Cell::Bool(false)),
-                Some(x) if x == 1.0 => Ok(Cell::Bool(true)),
+                Some(0.0) => Ok(Cell::Bool(false)),
+                Some(1.0) => Ok(Cell::Bool(true)),
                 _ => Err(format!("expected a bool, found the number {n}")),
             },
             Value::String(s) => {

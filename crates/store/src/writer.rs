@@ -4,7 +4,7 @@
 //! only unreferenced files, which the next writer removes.
 
 use crate::error::{Result, StoreError};
-use crate::manifest::{ColumnDef, FileEntry, Manifest, TableEntry, sync_dir};
+use crate::manifest::{ColumnDef, FileEntry, Manifest, sync_dir};
 use crate::{Store, TIME_COLUMN};
 use engine::datafusion::arrow::array::{Array, Int64Array, RecordBatch, UInt32Array};
 use engine::datafusion::arrow::compute::{SortOptions, sort_to_indices, take_record_batch};
@@ -165,10 +165,7 @@ impl<'s> Transaction<'s> {
             }
         }
         for (table, (cols, files)) in std::mem::take(&mut self.pending) {
-            let entry = m
-                .tables
-                .entry(table.clone())
-                .or_insert_with(TableEntry::default);
+            let entry = m.tables.entry(table.clone()).or_default();
             merge_columns(&table, &mut entry.columns, &cols)?;
             entry.files.extend(files);
         }

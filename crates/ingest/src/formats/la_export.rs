@@ -27,11 +27,21 @@ pub fn looks_like(o: &Map<String, Value>) -> bool {
     o.contains_key("TimeGenerated")
         || o.contains_key("Type")
         || o.contains_key("$table")
-        || (o.contains_key("Timestamp") && o.contains_key("ActionType"))
+        || (o.contains_key("Timestamp")
+            && (o.contains_key("ActionType") || o.contains_key("ReportId")))
         || o.contains_key("TenantId")
 }
 
 pub fn looks_like_csv(headers: &[String]) -> bool {
+    let bare = |h: &String| column_name(h);
+    // Advanced-hunting downloads name no table: Timestamp with ActionType or ReportId.
+    if headers.iter().any(|h| bare(h) == "Timestamp")
+        && headers
+            .iter()
+            .any(|h| bare(h) == "ActionType" || bare(h) == "ReportId")
+    {
+        return true;
+    }
     headers.iter().any(|h| {
         let h = h.trim().trim_start_matches('\u{feff}');
         h == "Type"

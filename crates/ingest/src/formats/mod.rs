@@ -2,10 +2,15 @@
 //! Analytics / Defender tables (column names and shapes as rules expect them). Types are not
 //! settled here: the table buffer coerces each value to its column's type.
 
+pub mod cef;
+pub mod defender;
 pub mod diagnostic;
 pub mod graph_signin;
+pub mod graph_users;
 pub mod la_export;
 pub mod portal_csv;
+pub mod purview;
+pub mod suricata;
 
 use serde_json::{Map, Value};
 
@@ -70,6 +75,12 @@ pub const FORMAT_NAMES: &[(&str, Shape)] = &[
     ("la-json", Shape::Json),
     ("la-csv", Shape::Csv),
     ("portal-csv", Shape::Csv),
+    ("purview-csv", Shape::Csv),
+    ("purview-json", Shape::Json),
+    ("defender", Shape::Json),
+    ("graph-users", Shape::Json),
+    ("suricata", Shape::Json),
+    ("cef", Shape::Lines),
 ];
 
 /// The format named `name`, for `--format`. `table` forces the destination table where the
@@ -80,6 +91,12 @@ pub fn by_name(name: &str, table: Option<&str>) -> Option<Box<dyn Format>> {
         "diagnostic" => Box::new(diagnostic::Diagnostic),
         "la-json" | "la-csv" => Box::new(la_export::LaExport::new(table)),
         "portal-csv" => Box::new(portal_csv::PortalSignInCsv),
+        "purview-csv" => Box::new(purview::PurviewCsv),
+        "purview-json" => Box::new(purview::PurviewJson),
+        "defender" => Box::new(defender::DefenderStream),
+        "graph-users" => Box::new(graph_users::GraphUsers),
+        "suricata" => Box::new(suricata::Suricata),
+        "cef" => Box::new(cef::Cef),
         _ => return None,
     })
 }
@@ -95,11 +112,24 @@ pub fn shape_of(name: &str) -> Option<Shape> {
 pub fn detect_json(first: &Value, table: Option<&str>) -> Option<Box<dyn Format>> {
     let o = first.as_object()?;
     let has = |k: &str| o.contains_key(k);
+    // Defender streaming records share the diagnostic envelope: their category decides.
+    if defender::looks_like(o) {
+        return Some(Box::new(defender::DefenderStream));
+    }
     if has("category") && has("properties") && (has("time") || has("operationName")) {
         return Some(Box::new(diagnostic::Diagnostic));
     }
     if graph_signin::looks_like(o) {
         return Some(Box::new(graph_signin::GraphSignIn));
+    }
+    if graph_users::looks_like(o) {
+        return Some(Box::new(graph_users::GraphUsers));
+    }
+    if purview::looks_like(o) {
+        return Some(Box::new(purview::PurviewJson));
+    }
+    if suricata::looks_like(o) {
+        return Some(Box::new(suricata::Suricata));
     }
     if la_export::looks_like(o) || table.is_some() {
         return Some(Box::new(la_export::LaExport::new(table)));
@@ -112,6 +142,9 @@ pub fn detect_csv(headers: &[String], table: Option<&str>) -> Option<Box<dyn For
     if portal_csv::looks_like(headers) {
         return Some(Box::new(portal_csv::PortalSignInCsv));
     }
+    if purview::looks_like_csv(headers) {
+        return Some(Box::new(purview::PurviewCsv));
+    }
     if la_export::looks_like_csv(headers) || table.is_some() {
         return Some(Box::new(la_export::LaExport::new(table)));
     }
@@ -119,7 +152,10 @@ pub fn detect_csv(headers: &[String], table: Option<&str>) -> Option<Box<dyn For
 }
 
 /// Picks the format of a line-oriented text file from its first non-empty line.
-pub fn detect_lines(_first: &str) -> Option<Box<dyn Format>> {
+pub fn detect_lines(first: &str) -> Option<Box<dyn Format>> {
+    if cef::looks_like(first) {
+        return Some(Box::new(cef::Cef));
+    }
     None
 }
 
@@ -141,4 +177,96 @@ pub fn pascal_column(table: &str, key: &str) -> String {
 /// A string field of a JSON object ("" when absent or not a string).
 pub fn str_of<'a>(o: &'a Map<String, Value>, k: &str) -> &'a str {
     o.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Datetime text in any form Kusto reads (ISO 8601 with `Z`, `+02:00` or `+0200` offsets,
+/// RFC 1123, US dates) as canonical ISO UTC text, or None.
+pub fn iso_utc(text: &str) -> Option<String> {
+    engine::value::datetime::parse(text).map(engine::value::datetime::format_iso)
+}
+
+/// Milliseconds since the Unix epoch as ISO UTC text.
+pub fn iso_from_epoch_ms(ms: i64) -> Option<String> {
+    let ticks = ms.checked_mul(10_000)?;
+    (engine::value::datetime::MIN_TICKS..=engine::value::datetime::MAX_TICKS)
+        .contains(&ticks)
+        .then(|| engine::value::datetime::format_iso(ticks))
+}
+
+/// A JSON scalar as text (strings as they are, numbers and bools printed); None for null,
+/// objects and arrays.
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// CommonSecurityLog's `AdditionalExtensions` text: the fields no column holds, as
+/// `key=value` pairs joined by `;` (the form Sentinel's CEF connector writes).
+pub fn additional_extensions(pairs: &[(String, String)]) -> Option<String> {
+    if pairs.is_empty() {
+        return None;
+    }
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(";"),
+    )
+}
+
+/// An IP address without the port or brackets services add: `1.2.3.4:5678` → `1.2.3.4`,
+/// `[2001:db8::1]:443` → `2001:db8::1`; bare IPv6 and other text stay as they are.
+pub fn strip_port(ip: &str) -> &str {
+    let t = ip.trim();
+    if let Some(rest) = t.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match t.split_once(':') {
+        Some((host, port))
+            if !port.contains(':')
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            host
+        }
+        _ => t,
+    }
+}
+
+/// The object's entries whose keys are not OData annotations (`@odata.type`, …).
+pub fn without_annotations(o: Map<String, Value>) -> impl Iterator<Item = (String, Value)> {
+    o.into_iter()
+        .filter(|(k, _)| !k.starts_with('@') && !k.starts_with("odata."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_ports_and_brackets() {
+        assert_eq!(strip_port("1.2.3.4:5678"), "1.2.3.4");
+        assert_eq!(strip_port("[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(strip_port("2001:db8::1"), "2001:db8::1");
+        assert_eq!(strip_port("1.2.3.4"), "1.2.3.4");
+        assert_eq!(strip_port(""), "");
+    }
+
+    #[test]
+    fn datetimes_to_iso() {
+        assert_eq!(
+            iso_utc("2017-04-07T22:24:37.251547+0100").as_deref(),
+            Some("2017-04-07T21:24:37.251547Z")
+        );
+        assert_eq!(
+            iso_from_epoch_ms(1_700_000_000_123).as_deref(),
+            Some("2023-11-14T22:13:20.123Z")
+        );
+        assert_eq!(iso_from_epoch_ms(i64::MAX), None);
+    }
 }
