@@ -149,7 +149,12 @@ fn alert_id(rule: &Rule, rows: &[Map<String, Value>]) -> String {
 
 /// Builds the alerts of one run from its result rows. `window` is the run's query window
 /// (start, end) used when rows carry no time.
-pub fn build(rule: &Rule, rows: Vec<Map<String, Value>>, now: i64, window: (i64, i64)) -> Vec<Alert> {
+pub fn build(
+    rule: &Rule,
+    rows: Vec<Map<String, Value>>,
+    now: i64,
+    window: (i64, i64),
+) -> Vec<Alert> {
     if !rule
         .trigger_op
         .fires(rows.len() as i64, rule.trigger_threshold)

@@ -31,7 +31,11 @@ pub async fn hunt(
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for rule in rules.iter().filter(|r| r.enabled) {
         out.rules_run += 1;
-        let windows = if replay { replay_windows(rule, w) } else { vec![*w] };
+        let windows = if replay {
+            replay_windows(rule, w)
+        } else {
+            vec![*w]
+        };
         for rw in windows {
             out.runs += 1;
             match run::alerts(rule, catalog, session, &rw).await {
@@ -117,9 +121,9 @@ fn missing_table(e: &engine::EngineError) -> Option<String> {
 /// Where a missing table comes from.
 pub fn table_hint(table: &str) -> String {
     match table {
-        "BehaviorAnalytics" | "UserPeerAnalytics" | "IdentityInfo" => format!(
-            "this rule needs {table}, which the store does not have — run `peregrine ueba`"
-        ),
+        "BehaviorAnalytics" | "UserPeerAnalytics" | "IdentityInfo" => {
+            format!("this rule needs {table}, which the store does not have — run `peregrine ueba`")
+        }
         _ => format!(
             "this rule needs {table}, which the store does not have — ingest an export that holds it (`peregrine ingest FILE`)"
         ),

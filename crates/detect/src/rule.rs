@@ -311,8 +311,8 @@ fn from_fields(
     arm_id: Option<String>,
 ) -> Result<Rule, LoadError> {
     let (qline, qcol, qindent) = locate_query(text);
-    let raw_query = get_str(m, &["query"])
-        .ok_or_else(|| err(path, 1, 1, "the rule has no `query`"))?;
+    let raw_query =
+        get_str(m, &["query"]).ok_or_else(|| err(path, 1, 1, "the rule has no `query`"))?;
     let (query, fence_lines) = strip_fence(&raw_query);
     let name = get_str(m, &["name", "displayName"])
         .ok_or_else(|| err(path, 1, 1, "the rule has no `name` (or `displayName`)"))?;
@@ -330,7 +330,10 @@ fn from_fields(
         )
     })?;
     let has_schedule = get(m, &["queryFrequency"]).is_some();
-    let kind = match get_str(m, &["kind"]).map(|k| k.to_ascii_lowercase()).as_deref() {
+    let kind = match get_str(m, &["kind"])
+        .map(|k| k.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("nrt") => Kind::Nrt,
         Some("scheduled") => Kind::Scheduled,
         _ if has_schedule => Kind::Scheduled,
@@ -344,7 +347,10 @@ fn from_fields(
                     path,
                     1,
                     1,
-                    format!("{}: '{s}' is not a duration (e.g. 5m, 1h, 14d, PT5H)", keys[0]),
+                    format!(
+                        "{}: '{s}' is not a duration (e.g. 5m, 1h, 14d, PT5H)",
+                        keys[0]
+                    ),
                 )
             }),
         }
@@ -352,8 +358,14 @@ fn from_fields(
     let frequency = dur(&["queryFrequency"])?;
     let period = dur(&["queryPeriod"])?;
     let trigger_op = match get_str(m, &["triggerOperator"]) {
-        Some(s) => TriggerOp::parse(&s)
-            .ok_or_else(|| err(path, 1, 1, format!("triggerOperator '{s}' is not gt, lt, eq or ne")))?,
+        Some(s) => TriggerOp::parse(&s).ok_or_else(|| {
+            err(
+                path,
+                1,
+                1,
+                format!("triggerOperator '{s}' is not gt, lt, eq or ne"),
+            )
+        })?,
         None => TriggerOp::Gt,
     };
     let trigger_threshold = get_str(m, &["triggerThreshold"])
@@ -368,10 +380,9 @@ fn from_fields(
             if let Some(Value::Array(fm)) = get(eo, &["fieldMappings"]) {
                 for f in fm {
                     let Some(fo) = f.as_object() else { continue };
-                    if let (Some(i), Some(c)) = (
-                        get_str(fo, &["identifier"]),
-                        get_str(fo, &["columnName"]),
-                    ) {
+                    if let (Some(i), Some(c)) =
+                        (get_str(fo, &["identifier"]), get_str(fo, &["columnName"]))
+                    {
                         fields.push((i, c));
                     }
                 }
@@ -457,7 +468,9 @@ fn from_fields(
         t.extend(str_list(get(m, &["subTechniques"])));
         t
     };
-    let enabled = get(m, &["enabled"]).and_then(Value::as_bool).unwrap_or(true);
+    let enabled = get(m, &["enabled"])
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     Ok(Rule {
         id,
         name,
@@ -552,8 +565,8 @@ mod tests {
 
     #[test]
     fn bad_yaml_names_line_and_column() {
-        let e = parse_text("name: x\nquery: [unclosed\n", Path::new("bad.yaml"))
-            .expect_err("fails");
+        let e =
+            parse_text("name: x\nquery: [unclosed\n", Path::new("bad.yaml")).expect_err("fails");
         assert_eq!(e.file, Path::new("bad.yaml"));
         assert!(e.line >= 2, "{e}");
     }

@@ -69,11 +69,7 @@ pub fn render_error(rule: &Rule, e: &EngineError) -> String {
         (rule.query_line + qline, rule.query_indent + qcol)
     };
     let excerpt = e.render(q, "query");
-    let caret: String = excerpt
-        .lines()
-        .skip(1)
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let caret: String = excerpt.lines().skip(1).map(|l| format!("{l}\n")).collect();
     format!(
         "{origin}:{line}:{col}: error: {} (rule '{}')\n{caret}",
         match e {

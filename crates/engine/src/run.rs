@@ -122,7 +122,10 @@ fn conform(batches: Vec<RecordBatch>, columns: &[(String, KqlType)]) -> Result<V
         let mut arrays = Vec::with_capacity(b.num_columns());
         let mut fields = Vec::with_capacity(b.num_columns());
         for (i, a) in b.columns().iter().enumerate() {
-            let want = columns.get(i).map(|(_, t)| t.arrow()).unwrap_or_else(|| a.data_type().clone());
+            let want = columns
+                .get(i)
+                .map(|(_, t)| t.arrow())
+                .unwrap_or_else(|| a.data_type().clone());
             let a = if a.data_type() == &want {
                 a.clone()
             } else {

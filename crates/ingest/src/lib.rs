@@ -410,10 +410,7 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Re
     let mut scan = jsonscan::JsonRecords::new(reader);
     let mut format: Option<Box<dyn Format>> = None;
     let mut first = true;
-    loop {
-        let Some(item) = scan.next_item().map_err(|e| e.to_string())? else {
-            break;
-        };
+    while let Some(item) = scan.next_item().map_err(|e| e.to_string())? {
         let raw = match item {
             jsonscan::ScanItem::Record(r) => r,
             jsonscan::ScanItem::Malformed { raw, reason } => {

@@ -152,7 +152,7 @@ fn reingesting_adds_nothing_and_counts_duplicates() {
     let root = dir.path().join("store");
     let text: String = (0..10).map(|i| signin(&i.to_string()) + "\n").collect();
     let f = write(dir.path(), "s.ndjson", &text);
-    let first = ingest_paths(&root, &[f.clone()], &ingest::Options::default());
+    let first = ingest_paths(&root, std::slice::from_ref(&f), &ingest::Options::default());
     assert_eq!(first.rows(), 10);
     let again = ingest_paths(&root, &[f], &ingest::Options::default());
     assert_eq!(again.rows(), 0);

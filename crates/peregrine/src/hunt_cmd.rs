@@ -124,9 +124,8 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
         Some(s) => parse_time("--to", s)?,
         None => now,
     };
-    let catalog: Arc<dyn Catalog> = Arc::new(ChainCatalog(vec![Arc::new(
-        store::StoreCatalog::new(&st),
-    )]));
+    let catalog: Arc<dyn Catalog> =
+        Arc::new(ChainCatalog(vec![Arc::new(store::StoreCatalog::new(&st))]));
     let session = engine::new_session();
     let w = Window { now, from, to };
     let res = detect::hunt::hunt(&rules, catalog.as_ref(), &session, &w, args.replay).await;
@@ -241,11 +240,7 @@ async fn validate(args: ValidateArgs) -> Result<ExitCode> {
     for p in &problems {
         eprintln!("{p}");
     }
-    println!(
-        "{} rule(s) valid, {} problem(s)",
-        ok,
-        problems.len()
-    );
+    println!("{} rule(s) valid, {} problem(s)", ok, problems.len());
     Ok(if problems.is_empty() {
         ExitCode::SUCCESS
     } else {
