@@ -21,7 +21,7 @@ use datafusion::arrow::array::{Array, ArrayRef, Int64Array, ListBuilder, StringB
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::cast::as_string_array;
 use datafusion::functions_window::expr_fn::row_number;
-use datafusion::logical_expr::{cast, lit};
+use datafusion::logical_expr::{ExprFunctionExt, cast, lit};
 use kql::ast::{self, ExprKind, MvApplyOp, MvExpandItem, MvExpandOp, OpParam, Span};
 use std::sync::Arc;
 
@@ -266,10 +266,16 @@ impl Planner<'_> {
     pub(crate) fn mv_apply(&self, rel: Rel, m: &MvApplyOp, env: &Env, span: Span) -> Result<Rel> {
         // Number the input rows, expand, run the subquery per original row, join back.
         // Window nodes take bare window functions: number first, cast in a projection after.
-        let plan = rel
-            .builder()
-            .window(vec![row_number().alias("__rn")])?
-            .build()?;
+        // The numbered input is read twice (expanded, and joined back), so the numbering must
+        // not depend on the order rows arrive in: rows are numbered in the order of all their
+        // values (identical rows are interchangeable, so their ties do not matter).
+        let order: Vec<_> = rel
+            .cols
+            .iter()
+            .map(|(n, _)| col_ref(n).sort(true, true))
+            .collect();
+        let rn = row_number().order_by(order).build()?;
+        let plan = rel.builder().window(vec![rn.alias("__rn")])?.build()?;
         let mut cols = rel.cols.clone();
         cols.push(("__rn".into(), KqlType::Long));
         let numbered = Rel::new(plan, cols);
