@@ -198,12 +198,16 @@ fn flatten_strings(list: Vec<TExpr>) -> (Vec<String>, Vec<TExpr>) {
     (consts, dynamic_items)
 }
 
-pub fn has_any_all(left: TExpr, list: Vec<TExpr>, all: bool, span: Span) -> Result<TExpr> {
+pub fn has_any_all(left: TExpr, list: Vec<TExpr>, all: bool, _span: Span) -> Result<TExpr> {
     let hay = to_string(left);
     let (consts, rest) = flatten_strings(list);
-    let mut terms: Vec<TExpr> = consts.into_iter().map(TExpr::string).collect();
+    // Constant terms: one pass per row, the haystack lower-cased once for all of them.
+    let mut acc: Option<Expr> = if consts.is_empty() {
+        None
+    } else {
+        Some(call(&has_terms_udf(consts, all), vec![hay.clone()], KqlType::Bool).expr)
+    };
     // Non-constant items: dynamic arrays are flattened at run time by a UDF.
-    let mut dyn_preds = Vec::new();
     for r in rest {
         let arr = super::conversion::to_dynamic(r);
         let f = if all {
@@ -211,45 +215,64 @@ pub fn has_any_all(left: TExpr, list: Vec<TExpr>, all: bool, span: Span) -> Resu
         } else {
             has_any_dyn_udf()
         };
-        dyn_preds.push(call(&f, vec![hay.clone(), arr], KqlType::Bool).expr);
-    }
-    let mut acc: Option<Expr> = None;
-    for t in terms.drain(..) {
-        let m = string_op(
-            StrOp {
-                kind: StrOpKind::Has,
-                case_sensitive: false,
-                negated: false,
-            },
-            hay.clone(),
-            t,
-            span,
-        )?
-        .expr;
-        acc = Some(match acc {
-            None => m,
-            Some(a) => {
-                if all {
-                    a.and(m)
-                } else {
-                    a.or(m)
-                }
-            }
-        });
-    }
-    for p in dyn_preds {
+        let p = call(&f, vec![hay.clone(), arr], KqlType::Bool).expr;
         acc = Some(match acc {
             None => p,
-            Some(a) => {
-                if all {
-                    a.and(p)
-                } else {
-                    a.or(p)
-                }
-            }
+            Some(a) if all => a.and(p),
+            Some(a) => a.or(p),
         });
     }
     Ok(TExpr::new(acc.unwrap_or(lit(all)), KqlType::Bool))
+}
+
+/// `has_any`/`has_all` over constant terms, baked into the UDF (its name carries a hash of
+/// the terms so that different term lists are never taken for the same expression).
+fn has_terms_udf(terms: Vec<String>, all: bool) -> Arc<ScalarUDF> {
+    let lowered: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+    let key = lowered.join("\u{1f}");
+    let name = format!(
+        "kql_has_{}_{:016x}",
+        if all { "all" } else { "any" },
+        term_list_hash(&key)
+    );
+    udf(&name, vec![DataType::Utf8], DataType::Boolean, move |a, _| {
+        let h = as_string_array(&a[0])?;
+        let mut b = BooleanBuilder::with_capacity(h.len());
+        let mut buf = String::new();
+        for i in 0..h.len() {
+            let hay = if h.is_null(i) { "" } else { h.value(i) };
+            let hl: &str = if hay.is_ascii() {
+                if hay.bytes().any(|c| c.is_ascii_uppercase()) {
+                    buf.clear();
+                    buf.push_str(hay);
+                    buf.make_ascii_lowercase();
+                    &buf
+                } else {
+                    hay
+                }
+            } else {
+                buf = hay.to_lowercase();
+                &buf
+            };
+            let test = |t: &String| matches(StrOpKind::Has, true, hl, t);
+            b.append_value(if all {
+                lowered.iter().all(test)
+            } else {
+                lowered.iter().any(test)
+            });
+        }
+        Ok(Arc::new(b.finish()) as ArrayRef)
+    })
+}
+
+/// A stable 64-bit hash (FNV-1a) of a term list, for UDF names.
+fn term_list_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
 }
 
 fn dyn_has_udf(all: bool) -> Arc<ScalarUDF> {
