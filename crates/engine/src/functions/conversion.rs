@@ -123,7 +123,12 @@ pub fn to_string(e: TExpr) -> TExpr {
         KqlType::Real | KqlType::Decimal => real_to_string_udf(),
         KqlType::DateTime => datetime_to_string_udf(),
         KqlType::TimeSpan => timespan_to_string_udf(),
-        KqlType::Dynamic => dynamic_to_string_udf(),
+        KqlType::Dynamic => {
+            if let Some(fused) = super::dynamic_path::fuse_tostring(&e.expr) {
+                return fused;
+            }
+            dynamic_to_string_udf()
+        }
     };
     call(&f, vec![e], KqlType::String)
 }
@@ -381,19 +386,7 @@ fn dynamic_to_string_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
             for v in s.iter() {
                 match v {
                     None => b.append_value(""),
-                    // Fast path: JSON strings without escapes.
-                    Some(t)
-                        if t.len() >= 2
-                            && t.starts_with('"')
-                            && t.ends_with('"')
-                            && !t.contains('\\') =>
-                    {
-                        b.append_value(&t[1..t.len() - 1])
-                    }
-                    Some(t) => match value::dynamic::parse(t) {
-                        Some(j) => b.append_value(value::dynamic::to_kql_string(&j)),
-                        None => b.append_value(t),
-                    },
+                    Some(t) => super::dynamic_path::dynamic_text_to_string(t, &mut b),
                 }
             }
             Ok(Arc::new(b.finish()) as ArrayRef)

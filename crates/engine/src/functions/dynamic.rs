@@ -13,45 +13,7 @@ use crate::value::dynamic::{self, PathElem, Value};
 use datafusion::arrow::datatypes::DataType;
 use std::sync::Arc;
 
-/// `x.a.b[3]`: the path is baked into the UDF, so each row parses once and walks the path.
-pub fn dynamic_path(base: TExpr, path: Vec<PathElem>) -> TExpr {
-    let path = Arc::new(path);
-    let key: String = path
-        .iter()
-        .map(|p| match p {
-            PathElem::Key(k) => format!(".{k}"),
-            PathElem::Index(i) => format!("[{i}]"),
-        })
-        .collect();
-    let u = udf(
-        &format!("kql_path{key}"),
-        vec![DataType::Utf8],
-        DataType::Utf8,
-        move |a, n| {
-            strings(n, |i| {
-                let Some(text) = str_at(&a[0], i)? else {
-                    return Ok(None);
-                };
-                // Fast path: slice the raw JSON; compact values are already our text form.
-                if let Some(raw) = dynamic::get_path_raw(text, &path) {
-                    if raw == "null" {
-                        return Ok(None);
-                    }
-                    if raw.starts_with('"') || !raw.contains([' ', '\n', '\t', '\r']) {
-                        return Ok(Some(raw.to_string()));
-                    }
-                }
-                let Some(v) = dynamic::parse(text) else {
-                    return Ok(None);
-                };
-                Ok(dynamic::get_path(&v, &path)
-                    .filter(|x| !x.is_null())
-                    .map(dynamic::to_text))
-            })
-        },
-    );
-    call(&u, vec![base], KqlType::Dynamic)
-}
+pub use super::dynamic_path::dynamic_path;
 
 /// `x[expr]` with a computed index or key.
 pub fn dynamic_index(base: TExpr, index: TExpr) -> TExpr {

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
+pub mod dynamic_path;
 pub mod encoding;
 pub mod geo;
 pub mod geo_h3;

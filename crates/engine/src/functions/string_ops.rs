@@ -205,7 +205,14 @@ pub fn has_any_all(left: TExpr, list: Vec<TExpr>, all: bool, _span: Span) -> Res
     let mut acc: Option<Expr> = if consts.is_empty() {
         None
     } else {
-        Some(call(&has_terms_udf(consts, all), vec![hay.clone()], KqlType::Bool).expr)
+        Some(
+            call(
+                &has_terms_udf(consts, all),
+                vec![hay.clone()],
+                KqlType::Bool,
+            )
+            .expr,
+        )
     };
     // Non-constant items: dynamic arrays are flattened at run time by a UDF.
     for r in rest {
@@ -235,34 +242,39 @@ fn has_terms_udf(terms: Vec<String>, all: bool) -> Arc<ScalarUDF> {
         if all { "all" } else { "any" },
         term_list_hash(&key)
     );
-    udf(&name, vec![DataType::Utf8], DataType::Boolean, move |a, _| {
-        let h = as_string_array(&a[0])?;
-        let mut b = BooleanBuilder::with_capacity(h.len());
-        let mut buf = String::new();
-        for i in 0..h.len() {
-            let hay = if h.is_null(i) { "" } else { h.value(i) };
-            let hl: &str = if hay.is_ascii() {
-                if hay.bytes().any(|c| c.is_ascii_uppercase()) {
-                    buf.clear();
-                    buf.push_str(hay);
-                    buf.make_ascii_lowercase();
-                    &buf
+    udf(
+        &name,
+        vec![DataType::Utf8],
+        DataType::Boolean,
+        move |a, _| {
+            let h = as_string_array(&a[0])?;
+            let mut b = BooleanBuilder::with_capacity(h.len());
+            let mut buf = String::new();
+            for i in 0..h.len() {
+                let hay = if h.is_null(i) { "" } else { h.value(i) };
+                let hl: &str = if hay.is_ascii() {
+                    if hay.bytes().any(|c| c.is_ascii_uppercase()) {
+                        buf.clear();
+                        buf.push_str(hay);
+                        buf.make_ascii_lowercase();
+                        &buf
+                    } else {
+                        hay
+                    }
                 } else {
-                    hay
-                }
-            } else {
-                buf = hay.to_lowercase();
-                &buf
-            };
-            let test = |t: &String| matches(StrOpKind::Has, true, hl, t);
-            b.append_value(if all {
-                lowered.iter().all(test)
-            } else {
-                lowered.iter().any(test)
-            });
-        }
-        Ok(Arc::new(b.finish()) as ArrayRef)
-    })
+                    buf = hay.to_lowercase();
+                    &buf
+                };
+                let test = |t: &String| matches(StrOpKind::Has, true, hl, t);
+                b.append_value(if all {
+                    lowered.iter().all(test)
+                } else {
+                    lowered.iter().any(test)
+                });
+            }
+            Ok(Arc::new(b.finish()) as ArrayRef)
+        },
+    )
 }
 
 /// A stable 64-bit hash (FNV-1a) of a term list, for UDF names.
