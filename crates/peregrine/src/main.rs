@@ -3,6 +3,7 @@
 
 mod ingest_cmd;
 mod query;
+mod ueba_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Tables(ingest_cmd::TablesArgs),
     /// Print a stored table's columns and types.
     Schema(ingest_cmd::SchemaArgs),
+    /// Compute behaviour analytics (BehaviorAnalytics, IdentityInfo, UserPeerAnalytics).
+    Ueba(ueba_cmd::UebaArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest_cmd::ingest(args),
         Command::Tables(args) => ingest_cmd::tables(args),
         Command::Schema(args) => ingest_cmd::schema(args),
+        Command::Ueba(args) => ueba_cmd::ueba(args),
     };
     match result {
         Ok(code) => code,

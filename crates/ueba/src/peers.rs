@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 pub const TABLE: &str = "UserPeerAnalytics";
 pub const MAX_PEERS: usize = 20;
 /// Candidates taken from one app/resource's users (by key order) when ranking by behaviour.
-const POSTING_CAP: usize = 2000;
+const POSTING_CAP: usize = 200;
 
 pub struct Peer {
     pub user: u32,

@@ -171,7 +171,7 @@ fn window_edges() {
         "UsersInsights",
         "false",
     );
-    drop(case);
+    let _ = &case;
     // Fix the dormancy cases: their day-0 baseline sign-in is itself inside or outside the
     // window, so use users without it.
     s.retain(|x| !(x.upn.starts_with("dorm") && x.day == 0));
