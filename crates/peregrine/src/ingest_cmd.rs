@@ -26,6 +26,9 @@ pub struct IngestArgs {
     /// Don't show a progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Don't run `peregrine ueba` after ingesting new sign-ins.
+    #[arg(long)]
+    no_ueba: bool,
     /// Files or directories (walked recursively); .gz is read transparently.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -111,6 +114,13 @@ pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
     print!("{}", summary.render());
     println!("store: {}", root.display());
     let failed = summary.failed_files() > 0 || (args.strict && summary.rejected() > 0);
+    let signins = ["SigninLogs", "AADNonInteractiveUserSignInLogs"]
+        .iter()
+        .any(|t| summary.tables.get(*t).is_some_and(|c| c.rows > 0));
+    if !args.no_ueba && signins {
+        drop(store);
+        crate::ueba_cmd::after_ingest(&root)?;
+    }
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -5,6 +5,7 @@ mod builtin;
 mod hunt_cmd;
 mod ingest_cmd;
 mod query;
+mod ueba_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(hunt_cmd::RulesCommand),
+    /// Compute behaviour analytics (BehaviorAnalytics, IdentityInfo, UserPeerAnalytics).
+    Ueba(ueba_cmd::UebaArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => ingest_cmd::schema(args),
         Command::Hunt(args) => rt.block_on(hunt_cmd::hunt(args)),
         Command::Rules(cmd) => rt.block_on(hunt_cmd::rules(cmd)),
+        Command::Ueba(args) => ueba_cmd::ueba(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,470 @@
+//! User and entity behaviour analytics over the store, after Microsoft Sentinel's UEBA:
+//! `BehaviorAnalytics` (one row per user sign-in with user, device and activity insights),
+//! `IdentityInfo` (users seen in the logs, merged with ingested directory rows) and
+//! `UserPeerAnalytics` (each user's 20 nearest peers).
+//!
+//! Days are profiled in order; each sign-in is compared with baselines built from the days
+//! before its UTC day only, so profiling day D needs nothing but the state after day D-1.
+//! That state is saved under the store root; a later run profiles only the new days. When
+//! new data reaches back into profiled days, or directory facts the rows depend on changed,
+//! or the outputs were touched, the run recomputes everything instead. Definitions:
+//! docs/ueba.md.
+
+pub mod identity;
+pub mod insights;
+pub mod model;
+pub mod outputs;
+pub mod peers;
+pub mod read;
+pub mod state;
+pub mod write;
+
+use identity::{Directory, Identities};
+use insights::{DayContext, Flags, activity_json, is_dormant, is_new_account, priority};
+use model::{DIMS, Interner, day_of};
+use read::{Reader, SIGNIN_TABLES, SignIn};
+use state::State;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use store::Store;
+use write::{BaRow, BaWriter};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// TimeProcessed of the rows (ticks); default: the newest TimeGenerated of the inputs.
+    pub now: Option<i64>,
+    /// Recompute everything even when the saved state allows an incremental run.
+    pub full: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// "full" or "incremental".
+    pub mode: &'static str,
+    /// Why the run was full, when state existed but could not be used.
+    pub full_reason: Option<String>,
+    pub days: usize,
+    pub signins: u64,
+    pub behavior_rows: u64,
+    pub identity_rows: u64,
+    pub peer_rows: u64,
+}
+
+impl Report {
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "ueba: {} run, {} day(s), {} sign-in(s) profiled: BehaviorAnalytics +{} rows, IdentityInfo {} derived rows, UserPeerAnalytics {} rows\n",
+            self.mode,
+            self.days,
+            self.signins,
+            self.behavior_rows,
+            self.identity_rows,
+            self.peer_rows
+        );
+        if let Some(r) = &self.full_reason {
+            s.push_str(&format!("ueba: full recomputation because {r}\n"));
+        }
+        s
+    }
+}
+
+/// Whether the store holds sign-ins UEBA has not profiled yet.
+pub fn has_new_signins(store: &Store) -> bool {
+    let done = State::load(store.root())
+        .map(|s| s.signin_files)
+        .unwrap_or_default();
+    signin_files(store).iter().any(|(p, _)| !done.contains(p))
+}
+
+/// The sign-in files of the store with the UTC day range of their rows.
+fn signin_files(store: &Store) -> Vec<(String, Option<(i32, i32)>)> {
+    let mut out = Vec::new();
+    for t in SIGNIN_TABLES {
+        if let Some(e) = store.table(t) {
+            for f in &e.files {
+                let range = match (f.min_time, f.max_time) {
+                    (Some(a), Some(b)) => Some((day_of(a), day_of(b))),
+                    _ => None,
+                };
+                out.push((f.path.clone(), range));
+            }
+        }
+    }
+    out
+}
+
+fn output_files(store: &Store) -> BTreeSet<String> {
+    store
+        .table(write::TABLE)
+        .map(|e| e.files.iter().map(|f| f.path.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Fingerprint of the directory facts a user's rows depend on (FNV-1a, stable across runs).
+fn directory_fp(dir: Option<&Directory>, created: Option<i64>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |s: &[u8]| {
+        for b in s.iter().chain(std::iter::once(&0xffu8)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    if let Some(d) = dir {
+        eat(d.department.to_lowercase().as_bytes());
+        eat(d.display.as_bytes());
+        eat(d.object_id.as_bytes());
+        eat(d.blast_radius().as_bytes());
+    }
+    eat(&created.map(day_of).unwrap_or(i32::MIN).to_le_bytes());
+    h
+}
+
+fn user_fp(ids: &Identities, key: &str, object_id: &str) -> u64 {
+    directory_fp(ids.lookup(key), ids.created(key, object_id))
+}
+
+/// Why a saved state cannot be continued, or None when it can.
+fn stale_reason(state: &State, store: &Store, ids: &Identities) -> Option<String> {
+    if state.output_files != output_files(store) {
+        return Some("BehaviorAnalytics changed since the last run".into());
+    }
+    let files = signin_files(store);
+    let current: BTreeSet<&String> = files.iter().map(|(p, _)| p).collect();
+    if state.signin_files.iter().any(|p| !current.contains(p)) {
+        return Some("sign-in files profiled before are gone".into());
+    }
+    if let Some(last) = state.last_day {
+        for (p, range) in &files {
+            if !state.signin_files.contains(p)
+                && let Some((lo, _)) = range
+                && *lo <= last
+            {
+                return Some(format!(
+                    "new sign-ins reach back into an already profiled day ({})",
+                    store::writer::day_name(i64::from(*lo))
+                ));
+            }
+        }
+    }
+    for u in &state.users {
+        if user_fp(ids, &u.key, &u.object_id) != u.directory_fp {
+            return Some(format!("directory facts of {} changed", u.key));
+        }
+    }
+    None
+}
+
+/// Runs UEBA over the store: profiles new days (or everything) and writes the tables.
+pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
+    let root = store.root().to_path_buf();
+    let reader = Reader::new(store)?;
+    let ids = Identities::load(store, &reader)?;
+    let mut report = Report::default();
+    let mut state = None;
+    if !opts.full
+        && let Some(s) = State::load(&root)
+    {
+        match stale_reason(&s, store, &ids) {
+            None => state = Some(s),
+            Some(r) => report.full_reason = Some(r),
+        }
+    }
+    let incremental = state.is_some();
+    let mut state = state.unwrap_or_else(State::new);
+    report.mode = if incremental { "incremental" } else { "full" };
+
+    let files = signin_files(store);
+    let mut days: BTreeSet<i32> = BTreeSet::new();
+    for (p, range) in &files {
+        if incremental && state.signin_files.contains(p) {
+            continue;
+        }
+        if let Some((lo, hi)) = range {
+            days.extend(*lo..=*hi);
+        }
+    }
+    let now = opts.now.unwrap_or_else(|| newest_input_time(store));
+
+    let mut depts = Interner::default();
+    let mut user_dept: Vec<u32> = state
+        .users
+        .iter()
+        .map(|u| dept_id(&ids, &mut depts, &u.key))
+        .collect();
+    let tables: Vec<&'static str> = SIGNIN_TABLES
+        .into_iter()
+        .filter(|t| store.table(t).is_some())
+        .collect();
+
+    let mut txn = store.begin();
+    if !incremental {
+        txn.replace_table(write::TABLE).map_err(|e| e.to_string())?;
+    }
+    let mut writer = BaWriter::new(now);
+    let mut act_cache: HashMap<Flags, Arc<str>> = HashMap::new();
+    for &day in &days {
+        let mut evs: Vec<SignIn> = Vec::new();
+        for t in &tables {
+            evs.extend(read::signins_of_day(&reader, t, day)?);
+        }
+        if evs.is_empty() {
+            continue;
+        }
+        evs.sort_by(|a, b| (a.time, &a.item_id).cmp(&(b.time, &b.item_id)));
+        report.days += 1;
+        report.signins += evs.len() as u64;
+        profile_day(
+            &mut state,
+            &ids,
+            &mut depts,
+            &mut user_dept,
+            day,
+            &evs,
+            &mut writer,
+            &mut txn,
+            &mut act_cache,
+        )?;
+        state.last_day = Some(state.last_day.map_or(day, |l| l.max(day)));
+    }
+    writer.flush(&mut txn)?;
+    report.behavior_rows = writer.written;
+
+    for u in &mut state.users {
+        u.directory_fp = user_fp(&ids, &u.key, &u.object_id);
+    }
+    report.identity_rows = outputs::write_identity(
+        &reader,
+        store_has(&txn, "IdentityInfo"),
+        &mut txn,
+        &state,
+        &ids,
+    )?;
+    let peers = peers::compute(&state, &ids);
+    report.peer_rows = outputs::write_peers(&mut txn, &state, &ids, &peers, now)?;
+    txn.commit().map_err(|e| e.to_string())?;
+
+    state.signin_files = files.into_iter().map(|(p, _)| p).collect();
+    state.output_files = output_files(store);
+    state.prune();
+    state.save(&root)?;
+    Ok(report)
+}
+
+fn store_has(txn: &store::Transaction, table: &str) -> bool {
+    txn.store().table(table).is_some()
+}
+
+fn dept_id(ids: &Identities, depts: &mut Interner, key: &str) -> u32 {
+    ids.lookup(key)
+        .map(|d| depts.intern(&d.department.to_lowercase()))
+        .unwrap_or(0)
+}
+
+/// The newest TimeGenerated of the inputs (not of UEBA's own tables).
+fn newest_input_time(store: &Store) -> i64 {
+    store
+        .manifest()
+        .tables
+        .iter()
+        .filter(|(n, _)| n.as_str() != write::TABLE && n.as_str() != peers::TABLE)
+        .filter_map(|(_, t)| t.time_range().map(|(_, hi)| hi))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Browser family of Graph's `deviceDetail.browser` ("Chrome 120.0.0" → "Chrome").
+pub fn browser_family(raw: &str) -> String {
+    let words: Vec<&str> = raw
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    words.join(" ")
+}
+
+/// Device family of an operating system name.
+pub fn device_family(os: &str) -> &'static str {
+    let l = os.to_ascii_lowercase();
+    if l.is_empty() {
+        ""
+    } else if l.contains("windows") {
+        "Windows"
+    } else if l.contains("ios") || l.contains("iphone") || l.contains("ipad") {
+        "iOS"
+    } else if l.contains("mac") {
+        "macOS"
+    } else if l.contains("android") {
+        "Android"
+    } else if l.contains("linux") || l.contains("ubuntu") {
+        "Linux"
+    } else {
+        "Other"
+    }
+}
+
+/// ISP of a sign-in: the autonomous system ("AS8075") when nothing better is known.
+pub fn isp_of(asn: &str) -> String {
+    let a = asn.trim();
+    if a.is_empty() || a == "0" {
+        String::new()
+    } else if a.starts_with("AS") {
+        a.to_string()
+    } else {
+        format!("AS{a}")
+    }
+}
+
+/// The device a sign-in came from: Entra device id, else device name.
+fn device_of(e: &SignIn) -> &str {
+    let id = e.device_id.trim();
+    if !id.is_empty() && id != "00000000-0000-0000-0000-000000000000" {
+        id
+    } else {
+        e.device_name.trim()
+    }
+}
+
+struct Prepared {
+    user: u32,
+    vals: [u32; DIMS],
+    browser: String,
+    isp: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn profile_day(
+    state: &mut State,
+    ids: &Identities,
+    depts: &mut Interner,
+    user_dept: &mut Vec<u32>,
+    day: i32,
+    evs: &[SignIn],
+    writer: &mut BaWriter,
+    txn: &mut store::Transaction,
+    act_cache: &mut HashMap<Flags, Arc<str>>,
+) -> Result<(), String> {
+    // 1. Users and values to ids.
+    let mut prep: Vec<Option<Prepared>> = Vec::with_capacity(evs.len());
+    for e in evs {
+        let key = if !e.upn.trim().is_empty() {
+            e.upn.trim().to_lowercase()
+        } else {
+            e.user_id.trim().to_lowercase()
+        };
+        if key.is_empty() {
+            prep.push(None);
+            continue;
+        }
+        let user = state.user_id(&key);
+        while user_dept.len() <= user as usize {
+            let k = state.users[user_dept.len()].key.clone();
+            user_dept.push(dept_id(ids, depts, &k));
+        }
+        let browser = browser_family(&e.browser_raw);
+        let isp = isp_of(&e.asn);
+        let mut vals = [0u32; DIMS];
+        let texts: [&str; DIMS] = [
+            e.app.trim(),
+            &browser,
+            e.country.trim(),
+            device_of(e),
+            &isp,
+            e.resource.trim(),
+        ];
+        for (d, t) in texts.iter().enumerate() {
+            vals[d] = state.values[d].intern(t);
+        }
+        prep.push(Some(Prepared {
+            user,
+            vals,
+            browser,
+            isp,
+        }));
+    }
+    // 2. Insights against the days before.
+    {
+        let mut ctx = DayContext::new(state, user_dept, day);
+        for (e, p) in evs.iter().zip(&prep) {
+            let Some(p) = p else { continue };
+            let flags = ctx.activity(p.user, &p.vals);
+            let u = state.users.get(p.user as usize);
+            let key = u.map(|u| u.key.as_str()).unwrap_or("");
+            let dir = ids.lookup(key);
+            let created_day = ids.created(key, &e.user_id).map(day_of);
+            let new = is_new_account(day, created_day);
+            let dormant = is_dormant(day, u, created_day);
+            let display = dir
+                .map(|d| d.display.as_str())
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&e.display);
+            let object_id = dir
+                .map(|d| d.object_id.as_str())
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&e.user_id);
+            let users_insights = serde_json::json!({
+                "AccountDisplayName": display,
+                "AccountObjectID": object_id,
+                "BlastRadius": dir.map(Directory::blast_radius).unwrap_or("Low"),
+                "IsDormantAccount": dormant,
+                "IsNewAccount": new,
+            })
+            .to_string();
+            let devices_insights = serde_json::json!({
+                "Browser": p.browser,
+                "DeviceFamily": device_family(&e.os),
+                "ISP": p.isp,
+                "OperatingSystem": e.os,
+                "UserAgent": e.user_agent,
+            })
+            .to_string();
+            let act = act_cache
+                .entry(flags)
+                .or_insert_with(|| Arc::from(activity_json(flags)))
+                .clone();
+            let upn = if e.upn.is_empty() { &e.user_id } else { &e.upn };
+            let user_name = match upn.rsplit_once('@') {
+                Some((name, _)) => name.to_string(),
+                None => e.display.clone(),
+            };
+            writer.push(
+                txn,
+                BaRow {
+                    time: e.time,
+                    source_record_id: e.item_id.clone(),
+                    activity_type: if e.ok { "LogOn" } else { "FailedLogOn" },
+                    native_table: e.table,
+                    user_name,
+                    upn: upn.clone(),
+                    ip: e.ip.clone(),
+                    location: e.country.clone(),
+                    source_device: e.device_name.clone(),
+                    users_insights,
+                    devices_insights,
+                    activity_insights: act,
+                    priority: priority(flags, dormant, new),
+                },
+            )?;
+        }
+    }
+    // 3. Learn the day.
+    for (e, p) in evs.iter().zip(&prep) {
+        let Some(p) = p else { continue };
+        if e.ok {
+            state.learn(p.user, day, &p.vals);
+        }
+        if let Some(u) = state.users.get_mut(p.user as usize)
+            && e.time >= u.last_seen
+        {
+            u.last_seen = e.time;
+            if !e.upn.is_empty() {
+                u.upn = e.upn.clone();
+            }
+            if !e.user_id.is_empty() {
+                u.object_id = e.user_id.clone();
+            }
+            if !e.display.is_empty() {
+                u.display = e.display.clone();
+            }
+        }
+    }
+    Ok(())
+}

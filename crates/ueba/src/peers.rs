@@ -1,0 +1,138 @@
+//! UserPeerAnalytics: each user's 20 nearest peers.
+//!
+//! Users with a department or group memberships in IdentityInfo are ranked against the users
+//! sharing the department or a group, by `[same department] + Jaccard(groups)`; users without
+//! either, against the users sharing an app or resource, by the Jaccard similarity of their
+//! sets of apps and resources (from the state's windows). Ties: higher app/resource Jaccard,
+//! then the peer's key (lower-cased UPN) ascending. Peers need a positive score.
+
+use crate::identity::Identities;
+use crate::model::{APP, RESOURCE};
+use crate::state::State;
+use std::collections::{BTreeSet, HashMap};
+
+pub const TABLE: &str = "UserPeerAnalytics";
+pub const MAX_PEERS: usize = 20;
+/// Candidates taken from one app/resource's users (by key order) when ranking by behaviour.
+const POSTING_CAP: usize = 200;
+
+pub struct Peer {
+    pub user: u32,
+    pub peer: u32,
+    pub rank: i32,
+}
+
+fn jaccard<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 0.0;
+    }
+    let inter = a.intersection(b).count();
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
+        0.0
+    } else {
+        inter as f64 / union as f64
+    }
+}
+
+pub fn compute(state: &State, ids: &Identities) -> Vec<Peer> {
+    let n = state.users.len();
+    // Behaviour features and directory facts per user.
+    let features: Vec<BTreeSet<u64>> = state
+        .users
+        .iter()
+        .map(|u| {
+            [APP, RESOURCE]
+                .iter()
+                .flat_map(|&d| {
+                    u.dims[d]
+                        .keys()
+                        .map(move |&v| ((d as u64) << 32) | u64::from(v))
+                })
+                .collect()
+        })
+        .collect();
+    let dirs: Vec<(String, BTreeSet<String>)> = state
+        .users
+        .iter()
+        .map(|u| match ids.lookup(&u.key) {
+            Some(d) => (d.department.to_lowercase(), d.groups.clone()),
+            None => (String::new(), BTreeSet::new()),
+        })
+        .collect();
+    // Users in key order (the order every tie falls back to).
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by(|a, b| {
+        state.users[*a as usize]
+            .key
+            .cmp(&state.users[*b as usize].key)
+    });
+    let mut by_dept: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut by_group: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut by_feature: HashMap<u64, Vec<u32>> = HashMap::new();
+    for &u in &order {
+        let (dept, groups) = &dirs[u as usize];
+        if !dept.is_empty() {
+            by_dept.entry(dept).or_default().push(u);
+        }
+        for g in groups {
+            by_group.entry(g).or_default().push(u);
+        }
+        for &f in &features[u as usize] {
+            by_feature.entry(f).or_default().push(u);
+        }
+    }
+    let mut out = Vec::new();
+    for &u in &order {
+        let ui = u as usize;
+        let (dept, groups) = &dirs[ui];
+        let org = !dept.is_empty() || !groups.is_empty();
+        let mut cands: BTreeSet<u32> = BTreeSet::new();
+        if org {
+            if let Some(v) = by_dept.get(dept.as_str()) {
+                cands.extend(v.iter().copied());
+            }
+            for g in groups {
+                if let Some(v) = by_group.get(g.as_str()) {
+                    cands.extend(v.iter().copied());
+                }
+            }
+        } else {
+            for f in &features[ui] {
+                if let Some(v) = by_feature.get(f) {
+                    cands.extend(v.iter().take(POSTING_CAP).copied());
+                }
+            }
+        }
+        cands.remove(&u);
+        let mut scored: Vec<(f64, f64, u32)> = cands
+            .into_iter()
+            .filter_map(|c| {
+                let ci = c as usize;
+                let beh = jaccard(&features[ui], &features[ci]);
+                let score = if org {
+                    let (cd, cg) = &dirs[ci];
+                    f64::from(u8::from(!dept.is_empty() && cd == dept)) + jaccard(groups, cg)
+                } else {
+                    beh
+                };
+                (score > 0.0).then_some((score, beh, c))
+            })
+            .collect();
+        scored.sort_by(|a, b| {
+            b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)).then_with(|| {
+                state.users[a.2 as usize]
+                    .key
+                    .cmp(&state.users[b.2 as usize].key)
+            })
+        });
+        for (i, (_, _, p)) in scored.into_iter().take(MAX_PEERS).enumerate() {
+            out.push(Peer {
+                user: u,
+                peer: p,
+                rank: i as i32 + 1,
+            });
+        }
+    }
+    out
+}
