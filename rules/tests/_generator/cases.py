@@ -129,9 +129,12 @@ def build(g):
     stem = "network-alert-ip-then-signin"
     write_case(stem, "suricata-alert-then-signin", {
         "eve.json": [eve(90, "192.0.2.77", "10.0.0.5")],
-        "signins.json": [signin(40, "bob", "192.0.2.77", "Lagos")],
-    }, 1, [{"Type": "account", "Name": "bob"}, {"Type": "ip", "Address": "192.0.2.77"}],
-        "Suricata alerts on 192.0.2.77 scanning the network; 50 minutes later bob signs in from it.")
+        "signins.json": [signin(40, "bob", "192.0.2.77", "Lagos"),
+                         signin(35, "bob", "192.0.2.77", "Lagos", interactive=False),
+                         signin(45, "alice", "192.0.2.77", "Lagos", interactive=False)],
+    }, 2, [{"Type": "account", "Name": "bob"}, {"Type": "account", "Name": "alice"},
+           {"Type": "ip", "Address": "192.0.2.77"}],
+        "Suricata alerts on 192.0.2.77 scanning the network; within the hour bob signs in from it\n(interactive and non-interactive) and alice's token is refreshed from it.")
     write_case(stem, "cef-alert-then-mail-access", {
         "ips.cef": [cef(50, "203.0.113.66", "10.0.0.8")],
         "mail.json": [mail_access(20, "carol", "203.0.113.66:50312")],
