@@ -4,10 +4,12 @@
 //! * [`rule`]: loading analytic rules, hunting queries and ARM exports;
 //! * [`run`]: running a rule with `now` and the hunt range pinned; errors at file:line:col;
 //! * [`alert`]: SecurityAlert-shaped alerts, entities, deterministic alert ids;
-//! * [`hunt`]: a set of rules over a store, alerts de-duplicated.
+//! * [`hunt`]: a set of rules over a store, alerts de-duplicated;
+//! * [`fixture`]: data-driven rule tests (`<dir>/tests/<stem>/<case>/expect.yaml`).
 
 pub mod alert;
 pub mod duration;
+pub mod fixture;
 pub mod hunt;
 pub mod rule;
 pub mod run;

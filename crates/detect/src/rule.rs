@@ -500,7 +500,8 @@ fn from_fields(
     })
 }
 
-/// Every rule file under `paths` (`.yaml`, `.yml`, `.json`), recursively, in sorted order.
+/// Every rule file under `paths` (`.yaml`, `.yml`, `.json`), recursively, in sorted order;
+/// `tests` directories (rule fixtures) are passed over.
 pub fn rule_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
@@ -510,6 +511,10 @@ pub fn rule_files(paths: &[PathBuf]) -> Vec<PathBuf> {
                 .unwrap_or_default();
             entries.sort();
             for e in entries {
+                // A `tests` directory beside rules holds their fixtures, not rules.
+                if e.is_dir() && e.file_name().is_some_and(|n| n == "tests") {
+                    continue;
+                }
                 if e.is_dir() {
                     out.extend(rule_files(&[e]));
                 } else if e

@@ -5,7 +5,48 @@ use anyhow::Result;
 use std::path::Path;
 
 /// (file name, text) of every built-in rule file.
-const FILES: &[(&str, &str)] = &[];
+const FILES: &[(&str, &str)] = &[
+    (
+        "impossible-travel.yaml",
+        include_str!("../../../rules/impossible-travel.yaml"),
+    ),
+    (
+        "mfa-fatigue.yaml",
+        include_str!("../../../rules/mfa-fatigue.yaml"),
+    ),
+    (
+        "network-alert-ip-then-signin.yaml",
+        include_str!("../../../rules/network-alert-ip-then-signin.yaml"),
+    ),
+    (
+        "new-country-signin.yaml",
+        include_str!("../../../rules/new-country-signin.yaml"),
+    ),
+    (
+        "password-spray-success.yaml",
+        include_str!("../../../rules/password-spray-success.yaml"),
+    ),
+    (
+        "signin-asn-mismatch.yaml",
+        include_str!("../../../rules/signin-asn-mismatch.yaml"),
+    ),
+    (
+        "sp-credential-foreign-signin-defender.yaml",
+        include_str!("../../../rules/sp-credential-foreign-signin-defender.yaml"),
+    ),
+    (
+        "sp-credential-foreign-signin-sentinel.yaml",
+        include_str!("../../../rules/sp-credential-foreign-signin-sentinel.yaml"),
+    ),
+    (
+        "sp-signin-many-ips.yaml",
+        include_str!("../../../rules/sp-signin-many-ips.yaml"),
+    ),
+    (
+        "suspicious-cloud-account-signin.yaml",
+        include_str!("../../../rules/suspicious-cloud-account-signin.yaml"),
+    ),
+];
 
 pub fn rules() -> Result<Vec<detect::Rule>> {
     let mut out = Vec::new();

@@ -1,4 +1,4 @@
-//! `peregrine hunt` and `peregrine rules validate`.
+//! `peregrine hunt`, `peregrine rules validate` and `peregrine rules test` (in `test_cmd`).
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -50,6 +50,15 @@ pub enum RulesCommand {
     /// Check rule files: YAML and KQL problems (unknown tables or columns, type errors) with
     /// file:line:column.
     Validate(ValidateArgs),
+    /// Run rules against their fixtures (`<dir>/tests/<rule-stem>/<case>/` with input files
+    /// and expect.yaml) and compare the alerts; default: the built-in pack.
+    Test(TestArgs),
+}
+
+#[derive(Args)]
+pub struct TestArgs {
+    /// Rule files or directories (default: the built-in pack and rules/tests).
+    paths: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -207,6 +216,7 @@ fn sev_rank(s: &str) -> u8 {
 pub async fn rules(cmd: RulesCommand) -> Result<ExitCode> {
     match cmd {
         RulesCommand::Validate(a) => validate(a).await,
+        RulesCommand::Test(a) => crate::test_cmd::test(a.paths).await,
     }
 }
 

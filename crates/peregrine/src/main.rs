@@ -5,6 +5,7 @@ mod builtin;
 mod hunt_cmd;
 mod ingest_cmd;
 mod query;
+mod test_cmd;
 mod ueba_cmd;
 
 use clap::{Parser, Subcommand};
