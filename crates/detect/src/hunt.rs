@@ -118,6 +118,21 @@ fn missing_table(e: &engine::EngineError) -> Option<String> {
     Some(rest.split('\'').next()?.to_string())
 }
 
+/// The tables among `candidates` that a rule names: in its query text (as whole words) or in
+/// its required data connectors.
+pub fn tables_used(rule: &Rule, candidates: &[String]) -> Vec<String> {
+    let words: BTreeSet<&str> = rule
+        .query
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    candidates
+        .iter()
+        .filter(|t| words.contains(t.as_str()) || rule.required_tables.contains(t))
+        .cloned()
+        .collect()
+}
+
 /// Where a missing table comes from.
 pub fn table_hint(table: &str) -> String {
     match table {

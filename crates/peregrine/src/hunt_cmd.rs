@@ -133,10 +133,32 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
         Some(s) => parse_time("--to", s)?,
         None => now,
     };
-    let catalog: Arc<dyn Catalog> =
-        Arc::new(ChainCatalog(vec![Arc::new(store::StoreCatalog::new(&st))]));
+    // Tables the store lacks but Peregrine knows read as empty, so one missing source does not
+    // stop a rule that unions several; the summary names them.
+    let stored: Vec<String> = st.manifest().tables.keys().cloned().collect();
+    let mut empty = engine::catalog::MemoryCatalog::new();
+    let absent: Vec<engine::schema::TableSchema> = ingest::schemas::known_tables()
+        .filter(|s| !stored.contains(&s.name))
+        .cloned()
+        .collect();
+    engine::schema::register_empty(&mut empty, &absent)?;
+    let catalog: Arc<dyn Catalog> = Arc::new(ChainCatalog(vec![
+        Arc::new(store::StoreCatalog::new(&st)),
+        Arc::new(empty),
+    ]));
     let session = engine::new_session();
     let w = Window { now, from, to };
+    let absent_names: Vec<String> = absent.iter().map(|s| s.name.clone()).collect();
+    let missing: std::collections::BTreeSet<String> = rules
+        .iter()
+        .flat_map(|r| detect::hunt::tables_used(r, &absent_names))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "note: not in the store, read as empty: {}",
+            missing.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     let res = detect::hunt::hunt(&rules, catalog.as_ref(), &session, &w, args.replay).await;
     for e in &res.errors {
         eprintln!("{e}");
