@@ -25,11 +25,28 @@ fn is_term_char(c: char) -> bool {
 
 /// Does `hay` contain `needle` with the given boundary requirements?
 fn find_bounded(hay: &str, needle: &str, need_start: bool, need_end: bool) -> bool {
+    find_bounded_with(
+        hay,
+        needle,
+        &memchr::memmem::Finder::new(needle),
+        need_start,
+        need_end,
+    )
+}
+
+/// [`find_bounded`] with the needle's searcher built once by the caller.
+fn find_bounded_with(
+    hay: &str,
+    needle: &str,
+    finder: &memchr::memmem::Finder,
+    need_start: bool,
+    need_end: bool,
+) -> bool {
     if needle.is_empty() {
         return true;
     }
     let mut from = 0;
-    while let Some(pos) = hay[from..].find(needle) {
+    while let Some(pos) = finder.find(&hay.as_bytes()[from..]) {
         let s = from + pos;
         let e = s + needle.len();
         let start_ok = !need_start
@@ -73,6 +90,35 @@ pub fn matches(kind: StrOpKind, cs: bool, hay: &str, needle: &str) -> bool {
         StrOpKind::EndsWith => hay.ends_with(needle),
         StrOpKind::Equals => hay == needle,
         StrOpKind::MatchesRegex => false,
+    }
+}
+
+/// A constant needle with its searcher built once, for operators applied down a column.
+struct Needle {
+    text: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Needle {
+    fn new(text: String) -> Self {
+        let finder = memchr::memmem::Finder::new(text.as_bytes()).into_owned();
+        Needle { text, finder }
+    }
+
+    /// [`matches`] (case-sensitive form) with this needle.
+    fn matches(&self, kind: StrOpKind, hay: &str) -> bool {
+        let n = self.text.as_str();
+        match kind {
+            StrOpKind::Has => {
+                let ns = n.chars().next().is_some_and(is_term_char);
+                let ne = n.chars().next_back().is_some_and(is_term_char);
+                find_bounded_with(hay, n, &self.finder, ns, ne)
+            }
+            StrOpKind::HasPrefix => find_bounded_with(hay, n, &self.finder, true, false),
+            StrOpKind::HasSuffix => find_bounded_with(hay, n, &self.finder, false, true),
+            StrOpKind::Contains => self.finder.find(hay.as_bytes()).is_some(),
+            other => matches(other, true, hay, n),
+        }
     }
 }
 
@@ -122,28 +168,23 @@ fn op_udf(kind: StrOpKind, cs: bool) -> Arc<ScalarUDF> {
                     // Constant needle (the usual case): lower-case it once.
                     let const_needle = n.len() > 0
                         && (0..n.len()).all(|i| n.is_valid(i) && n.value(i) == n.value(0));
-                    let lowered = if const_needle && !cs {
-                        Some(n.value(0).to_lowercase())
-                    } else {
-                        None
-                    };
+                    let prepared = const_needle.then(|| {
+                        Needle::new(if cs {
+                            n.value(0).to_string()
+                        } else {
+                            n.value(0).to_lowercase()
+                        })
+                    });
+                    let mut buf = String::new();
                     for i in 0..h.len() {
                         if n.is_null(i) {
                             b.append_null();
                             continue;
                         }
                         let hay = if h.is_null(i) { "" } else { h.value(i) };
-                        let v = match &lowered {
-                            Some(nl) => {
-                                let hl = if hay.is_ascii()
-                                    && !hay.bytes().any(|c| c.is_ascii_uppercase())
-                                {
-                                    std::borrow::Cow::Borrowed(hay)
-                                } else {
-                                    std::borrow::Cow::Owned(hay.to_lowercase())
-                                };
-                                matches(kind, true, &hl, nl)
-                            }
+                        let v = match &prepared {
+                            Some(nd) if cs => nd.matches(kind, hay),
+                            Some(nd) => nd.matches(kind, lower_into(hay, &mut buf)),
                             None => matches(kind, cs, hay, n.value(i)),
                         };
                         b.append_value(v);
@@ -275,6 +316,21 @@ fn has_terms_udf(terms: Vec<String>, all: bool) -> Arc<ScalarUDF> {
             Ok(Arc::new(b.finish()) as ArrayRef)
         },
     )
+}
+
+/// `hay` lower-cased, borrowing it when it has nothing to lower and reusing `buf` otherwise.
+fn lower_into<'a>(hay: &'a str, buf: &'a mut String) -> &'a str {
+    if hay.is_ascii() {
+        if !hay.bytes().any(|c| c.is_ascii_uppercase()) {
+            return hay;
+        }
+        buf.clear();
+        buf.push_str(hay);
+        buf.make_ascii_lowercase();
+    } else {
+        *buf = hay.to_lowercase();
+    }
+    buf
 }
 
 /// A stable 64-bit hash (FNV-1a) of a term list, for UDF names.
