@@ -135,10 +135,17 @@ impl ScalarUDFImpl for PathUdf {
     }
 }
 
-/// `base.a.b[3]` as dynamic.
+/// `base.a.b[3]` as dynamic. Over `parse_json(text)` the path reads the text itself: the
+/// element found is the same, and no value tree is built and re-serialised per row.
 pub fn dynamic_path(base: TExpr, path: Vec<PathElem>) -> TExpr {
+    let arg = match &base.expr {
+        Expr::ScalarFunction(f) if f.func.name() == "kql_parse_json" && f.args.len() == 1 => {
+            f.args[0].clone()
+        }
+        _ => base.expr,
+    };
     let u = ScalarUDF::new_from_impl(PathUdf::new(Arc::new(path), false));
-    TExpr::new(u.call(vec![base.expr]), KqlType::Dynamic)
+    TExpr::new(u.call(vec![arg]), KqlType::Dynamic)
 }
 
 /// `tostring(e)` when `e` is a path access: the fused form; None otherwise.

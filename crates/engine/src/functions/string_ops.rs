@@ -283,6 +283,8 @@ fn has_terms_udf(terms: Vec<String>, all: bool) -> Arc<ScalarUDF> {
         if all { "all" } else { "any" },
         term_list_hash(&key)
     );
+    // Each term with its searcher, built once.
+    let needles: Vec<Needle> = lowered.into_iter().map(Needle::new).collect();
     udf(
         &name,
         vec![DataType::Utf8],
@@ -293,24 +295,12 @@ fn has_terms_udf(terms: Vec<String>, all: bool) -> Arc<ScalarUDF> {
             let mut buf = String::new();
             for i in 0..h.len() {
                 let hay = if h.is_null(i) { "" } else { h.value(i) };
-                let hl: &str = if hay.is_ascii() {
-                    if hay.bytes().any(|c| c.is_ascii_uppercase()) {
-                        buf.clear();
-                        buf.push_str(hay);
-                        buf.make_ascii_lowercase();
-                        &buf
-                    } else {
-                        hay
-                    }
-                } else {
-                    buf = hay.to_lowercase();
-                    &buf
-                };
-                let test = |t: &String| matches(StrOpKind::Has, true, hl, t);
+                let hl = lower_into(hay, &mut buf);
+                let test = |n: &Needle| n.matches(StrOpKind::Has, hl);
                 b.append_value(if all {
-                    lowered.iter().all(test)
+                    needles.iter().all(test)
                 } else {
-                    lowered.iter().any(test)
+                    needles.iter().any(test)
                 });
             }
             Ok(Arc::new(b.finish()) as ArrayRef)
