@@ -43,6 +43,9 @@ pub struct HuntArgs {
     /// Write the alerts to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write a self-contained HTML report of the alerts to this file.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -96,7 +99,7 @@ fn open_store(arg: &Option<PathBuf>) -> Result<store::Store> {
 }
 
 /// The store's time range over all tables.
-fn store_range(st: &store::Store) -> Option<(i64, i64)> {
+pub fn store_range(st: &store::Store) -> Option<(i64, i64)> {
     let ranges: Vec<(i64, i64)> = st
         .manifest()
         .tables
@@ -133,33 +136,8 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
         Some(s) => parse_time("--to", s)?,
         None => now,
     };
-    // Tables the store lacks but Peregrine knows read as empty, so one missing source does not
-    // stop a rule that unions several; the summary names them.
-    let stored: Vec<String> = st.manifest().tables.keys().cloned().collect();
-    let mut empty = engine::catalog::MemoryCatalog::new();
-    let absent: Vec<engine::schema::TableSchema> = ingest::schemas::known_tables()
-        .filter(|s| !stored.contains(&s.name))
-        .cloned()
-        .collect();
-    engine::schema::register_empty(&mut empty, &absent)?;
-    let catalog: Arc<dyn Catalog> = Arc::new(ChainCatalog(vec![
-        Arc::new(store::StoreCatalog::new(&st)),
-        Arc::new(empty),
-    ]));
-    let session = engine::new_session();
     let w = Window { now, from, to };
-    let absent_names: Vec<String> = absent.iter().map(|s| s.name.clone()).collect();
-    let missing: std::collections::BTreeSet<String> = rules
-        .iter()
-        .flat_map(|r| detect::hunt::tables_used(r, &absent_names))
-        .collect();
-    if !missing.is_empty() {
-        eprintln!(
-            "note: not in the store, read as empty: {}",
-            missing.into_iter().collect::<Vec<_>>().join(", ")
-        );
-    }
-    let res = detect::hunt::hunt(&rules, catalog.as_ref(), &session, &w, args.replay).await;
+    let res = run_over_store(&st, &rules, &w, args.replay).await?;
     for e in &res.errors {
         eprintln!("{e}");
     }
@@ -172,6 +150,19 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
             .collect::<Result<String, _>>()?,
         HuntFormat::Table => summary(&res),
     };
+    if let Some(p) = &args.report {
+        let fmt = engine::value::datetime::format_iso;
+        let meta = detect::report::Meta {
+            title: "Peregrine hunt".into(),
+            facts: vec![
+                ("Hunt window".into(), format!("{} → {}", fmt(from), fmt(to))),
+                ("Rules run".into(), res.rules_run.to_string()),
+                ("Rule errors".into(), res.errors.len().to_string()),
+            ],
+        };
+        std::fs::write(p, detect::report::html(&res.alerts, &meta))
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
     match &args.out {
         Some(p) => std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?,
         None => print!("{text}"),
@@ -181,6 +172,40 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Runs `rules` over the store at `w`. Tables the store lacks but Peregrine knows read as
+/// empty, so one missing source does not stop a rule that unions several; a note names them.
+pub async fn run_over_store(
+    st: &store::Store,
+    rules: &[detect::Rule],
+    w: &Window,
+    replay: bool,
+) -> Result<detect::hunt::HuntResult> {
+    let stored: Vec<String> = st.manifest().tables.keys().cloned().collect();
+    let mut empty = engine::catalog::MemoryCatalog::new();
+    let absent: Vec<engine::schema::TableSchema> = ingest::schemas::known_tables()
+        .filter(|s| !stored.contains(&s.name))
+        .cloned()
+        .collect();
+    engine::schema::register_empty(&mut empty, &absent)?;
+    let catalog: Arc<dyn Catalog> = Arc::new(ChainCatalog(vec![
+        Arc::new(store::StoreCatalog::new(st)),
+        Arc::new(empty),
+    ]));
+    let session = engine::new_session();
+    let absent_names: Vec<String> = absent.iter().map(|s| s.name.clone()).collect();
+    let missing: std::collections::BTreeSet<String> = rules
+        .iter()
+        .flat_map(|r| detect::hunt::tables_used(r, &absent_names))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "note: not in the store, read as empty: {}",
+            missing.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(detect::hunt::hunt(rules, catalog.as_ref(), &session, w, replay).await)
 }
 
 fn summary(res: &detect::hunt::HuntResult) -> String {

@@ -2,6 +2,7 @@
 //! A thin command line over the `kql` and `engine` crates.
 
 mod builtin;
+mod demo;
 mod hunt_cmd;
 mod ingest_cmd;
 mod query;
@@ -39,6 +40,9 @@ enum Command {
     Rules(hunt_cmd::RulesCommand),
     /// Compute behaviour analytics (BehaviorAnalytics, IdentityInfo, UserPeerAnalytics).
     Ueba(ueba_cmd::UebaArgs),
+    /// Generate a demo tenant's logs with planted attacks, ingest them, hunt, and write an
+    /// HTML report; exits 0 when every planted attack is found and no look-alike alerted.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Hunt(args) => rt.block_on(hunt_cmd::hunt(args)),
         Command::Rules(cmd) => rt.block_on(hunt_cmd::rules(cmd)),
         Command::Ueba(args) => ueba_cmd::ueba(args),
+        Command::Demo(args) => demo::demo(args, &rt),
     };
     match result {
         Ok(code) => code,
