@@ -45,7 +45,11 @@ pub fn new_session() -> SessionContext {
     config.options_mut().execution.parquet.skip_metadata = false;
     // Strings are Utf8 throughout the engine: reading Parquet as Utf8View would only add a
     // cast (and a copy of every string) at each scan.
-    config.options_mut().execution.parquet.schema_force_view_types = false;
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     // `PEREGRINE_JOIN=merge` plans equi-joins as sort-merge joins (shared/notes measured them
     // faster for large time-window self-joins on a user key); the default keeps hash joins.
     if std::env::var("PEREGRINE_JOIN").is_ok_and(|v| v.eq_ignore_ascii_case("merge")) {

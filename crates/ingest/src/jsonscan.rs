@@ -477,10 +477,17 @@ impl<R: BufRead> JsonRecords<R> {
 
 /// If `text` is a container object (`{"records":[...]}` or an OData page), its members' text.
 fn container_members(text: &[u8]) -> Option<Vec<Vec<u8>>> {
-    // Cheap check before parsing the whole line.
-    let head = &text[..text.len().min(4096)];
-    let has = |k: &[u8]| head.windows(k.len()).any(|w| w == k);
-    if !has(b"\"records\"") && !has(b"\"value\"") {
+    // Cheap check before parsing the whole line: a container's first key is `records`,
+    // `value` or an `@odata` annotation.
+    let first_key = text
+        .get(1..)
+        .map(|t| t.trim_ascii_start())
+        .unwrap_or_default();
+    if !(first_key.starts_with(b"\"records\"")
+        || first_key.starts_with(b"\"value\"")
+        || first_key.starts_with(b"\"@odata")
+        || first_key.starts_with(b"\"odata"))
+    {
         return None;
     }
     let Value::Object(m) = serde_json::from_slice::<Value>(text).ok()? else {

@@ -261,7 +261,7 @@ struct Sink<'a> {
     tx: &'a std::sync::mpsc::SyncSender<Result<Vec<Item>, String>>,
 }
 
-const CHUNK_ITEMS: usize = 512;
+const CHUNK_ITEMS: usize = 2048;
 
 impl Sink<'_> {
     /// Queues an item; false when the writing side has stopped listening.
@@ -323,7 +323,7 @@ fn pipeline(
     counter: &AtomicU64,
     progress: &mut dyn Progress,
 ) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(8);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(4);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
             let mut sink = Sink {

@@ -3,7 +3,7 @@
 
 use engine::KqlType;
 use engine::schema::{TableSchema, parse_schema};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 macro_rules! schema_files {
@@ -62,6 +62,25 @@ pub fn known(table: &str) -> Option<&'static TableSchema> {
 /// Every known table schema.
 pub fn known_tables() -> impl Iterator<Item = &'static TableSchema> {
     all().values()
+}
+
+/// A known table's columns by their lower-case names (for mapping camelCase source keys).
+pub fn lowercase_columns(table: &str) -> Option<&'static HashMap<String, String>> {
+    static CELL: OnceLock<BTreeMap<String, HashMap<String, String>>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        all()
+            .values()
+            .map(|s| {
+                let m = s
+                    .columns
+                    .iter()
+                    .map(|(n, _)| (n.to_ascii_lowercase(), n.clone()))
+                    .collect();
+                (s.name.clone(), m)
+            })
+            .collect()
+    })
+    .get(table)
 }
 
 /// The type of `column` in a known table.

@@ -162,8 +162,8 @@ pub fn detect_lines(first: &str) -> Option<Box<dyn Format>> {
 /// Graph-style camelCase keys to Log Analytics PascalCase column names: the column of `table`
 /// whose name matches the key case-insensitively, else the key with its first letter raised.
 pub fn pascal_column(table: &str, key: &str) -> String {
-    if let Some(s) = crate::schemas::known(table)
-        && let Some((n, _)) = s.columns.iter().find(|(n, _)| n.eq_ignore_ascii_case(key))
+    if let Some(cols) = crate::schemas::lowercase_columns(table)
+        && let Some(n) = cols.get(&key.to_ascii_lowercase())
     {
         return n.clone();
     }
