@@ -19,7 +19,7 @@ use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::common::ScalarValue;
 use datafusion::common::cast::as_string_array;
 use datafusion::logical_expr::{LogicalPlan, lit};
-use kql::ast::{self, EvaluateOp, ExprKind, MakeSeriesOp, Span, TopNestedLevel};
+use kql::ast::{self, EvaluateOp, ExprKind, MakeSeriesOp, Span};
 
 impl Planner<'_> {
     /// Runs a plan to completion from planning code (on its own thread and runtime, so it
@@ -49,6 +49,8 @@ impl Planner<'_> {
     pub(crate) fn evaluate(&self, rel: Rel, ev: &EvaluateOp, env: &Env, span: Span) -> Result<Rel> {
         match ev.plugin.name.as_str() {
             "bag_unpack" => self.bag_unpack(rel, ev, env, span),
+            "narrow" => self.narrow(rel, ev, span),
+            "pivot" => self.pivot(rel, ev, env, span),
             other => bail!(ev.plugin.span, "evaluate plugin '{other}' is not supported"),
         }
     }
@@ -284,16 +286,6 @@ impl Planner<'_> {
             TExpr::dynamic_json(Value::Array(axis).to_string()),
         ));
         stage2.project(out)
-    }
-
-    pub(crate) fn top_nested(
-        &self,
-        _rel: Rel,
-        _l: &[TopNestedLevel],
-        _env: &Env,
-        span: Span,
-    ) -> Result<Rel> {
-        bail!(span, "top-nested is not supported yet")
     }
 
     pub(crate) fn top_hitters(

@@ -13,9 +13,11 @@ pub mod mvexpand;
 pub mod ops;
 pub mod parse;
 pub mod rel;
+pub mod reshape;
 pub mod scan;
 pub mod sources;
 pub mod summarize;
+pub mod topnested;
 pub mod union;
 pub mod windows;
 
