@@ -201,11 +201,7 @@ impl Planner<'_> {
 
 fn collect_names(e: &ast::Expr, out: &mut Vec<String>) {
     match &e.kind {
-        ExprKind::Name(n) => {
-            if !out.contains(n) {
-                out.push(n.clone())
-            }
-        }
+        ExprKind::Name(n) if !out.contains(n) => out.push(n.clone()),
         ExprKind::Call { args, .. } => args.iter().for_each(|a| collect_names(a, out)),
         ExprKind::Paren(i) | ExprKind::Unary(_, i) => collect_names(i, out),
         ExprKind::Binary(_, l, r) => {
