@@ -109,7 +109,8 @@ impl Summary {
     }
 }
 
-fn grid(rows: &[Vec<String>]) -> String {
+/// Rows as an aligned text table, the first row a header underlined with dashes.
+pub fn grid(rows: &[Vec<String>]) -> String {
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..n)
         .map(|i| {
