@@ -86,6 +86,25 @@ fn normalize(c: Expr, dt: &DataType, ty: KqlType, _tagged: bool) -> (Expr, bool)
     }
 }
 
+/// Strings are never null in KQL: nulls read as "". A column without nulls passes through
+/// untouched (no copy), which is the common case for stored strings.
 fn not_null_string(e: Expr) -> Expr {
-    datafusion::functions::expr_fn::coalesce(vec![e, lit("")])
+    crate::functions::kit::call_exprs(&non_null_string_udf(), vec![e], KqlType::String).expr
+}
+
+fn non_null_string_udf() -> Arc<datafusion::logical_expr::ScalarUDF> {
+    use datafusion::arrow::array::{Array, StringArray};
+    crate::cached_udf!(crate::functions::kit::udf(
+        "kql_non_null_string",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        |a, _| {
+            if a[0].null_count() == 0 {
+                return Ok(a[0].clone());
+            }
+            let s = datafusion::common::cast::as_string_array(&a[0])?;
+            let out: StringArray = s.iter().map(|v| Some(v.unwrap_or(""))).collect();
+            Ok(Arc::new(out) as datafusion::arrow::array::ArrayRef)
+        }
+    ))
 }
