@@ -5,7 +5,7 @@
 //! names; `properties` keys are that table's column names. TimeGenerated = properties.Timestamp
 //! (else the envelope's `time`), TenantId = tenantId.
 
-use super::{Format, Row, Skip};
+use super::{Format, Row, Skip, take_properties};
 use serde_json::{Map, Value};
 
 pub struct DefenderStream;
@@ -41,18 +41,7 @@ impl Format for DefenderStream {
             )));
         };
         let table = table.to_string();
-        let props = match o.remove("properties") {
-            Some(Value::Object(p)) => p,
-            Some(Value::String(s)) => match serde_json::from_str::<Value>(&s) {
-                Ok(Value::Object(p)) => p,
-                _ => return Err(Skip::Reject("\"properties\" is not a JSON object".into())),
-            },
-            _ => {
-                return Err(Skip::Reject(
-                    "the record has no \"properties\" object".into(),
-                ));
-            }
-        };
+        let props = take_properties(&mut o)?;
         let mut row = Row::new(table);
         for (k, v) in props {
             row.set(&k, v);

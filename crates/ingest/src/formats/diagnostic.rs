@@ -6,7 +6,7 @@
 use super::graph_signin::{
     INTERACTIVE, MANAGED_IDENTITY, NON_INTERACTIVE, SERVICE_PRINCIPAL, map_signin,
 };
-use super::{Format, Row, Skip, pascal_column};
+use super::{Format, Row, Skip, pascal_column, take_properties};
 use serde_json::{Map, Value, json};
 
 pub struct Diagnostic;
@@ -44,18 +44,7 @@ impl Format for Diagnostic {
                 "diagnostic category \"{category}\" is not one Peregrine ingests (SignInLogs, NonInteractiveUserSignInLogs, ServicePrincipalSignInLogs, ManagedIdentitySignInLogs, AuditLogs, RiskyUsers, UserRiskEvents)"
             )));
         };
-        let props = match o.remove("properties") {
-            Some(Value::Object(p)) => p,
-            Some(Value::String(s)) => match serde_json::from_str::<Value>(&s) {
-                Ok(Value::Object(p)) => p,
-                _ => return Err(Skip::Reject("\"properties\" is not a JSON object".into())),
-            },
-            _ => {
-                return Err(Skip::Reject(
-                    "the record has no \"properties\" object".into(),
-                ));
-            }
-        };
+        let props = take_properties(&mut o)?;
         let mut env = Row::new(table);
         for (k, v) in o {
             let col = match k.as_str() {

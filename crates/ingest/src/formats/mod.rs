@@ -244,6 +244,21 @@ pub fn without_annotations(o: Map<String, Value>) -> impl Iterator<Item = (Strin
         .filter(|(k, _)| !k.starts_with('@') && !k.starts_with("odata."))
 }
 
+/// The `properties` object of an Azure Monitor / Defender streaming record (an object, or an
+/// object serialised as a string), taken out of the record.
+pub fn take_properties(o: &mut Map<String, Value>) -> Result<Map<String, Value>, Skip> {
+    match o.remove("properties") {
+        Some(Value::Object(p)) => Ok(p),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(&s) {
+            Ok(Value::Object(p)) => Ok(p),
+            _ => Err(Skip::Reject("\"properties\" is not a JSON object".into())),
+        },
+        _ => Err(Skip::Reject(
+            "the record has no \"properties\" object".into(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
