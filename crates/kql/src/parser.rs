@@ -312,26 +312,19 @@ impl Parser {
     }
     /// Rejects a bare keyword used as a declared name (`extend first = 1`).
     fn check_decl(&self, at: usize) -> PResult<()> {
-        if let Some(Token {
-            tok: Tok::Ident(n),
-            span,
-        }) = self.toks.get(at)
-            && (RESERVED.contains(&n.as_str()) || RESERVED_DECL.contains(&n.as_str()))
-        {
-            return Err(Diagnostic {
-                span: *span,
-                ..needs_brackets(n)
-            });
-        }
-        Ok(())
+        self.check_keyword(at, RESERVED_DECL)
     }
     /// Rejects a bare keyword referenced as a name (`project where`, `d.to`, `let by = 1`).
     fn check_ref(&self, at: usize) -> PResult<()> {
+        self.check_keyword(at, RESERVED_REF)
+    }
+    /// The token at `at`, if a bare name, may not be an always-reserved word or one of `extra`.
+    fn check_keyword(&self, at: usize, extra: &[&str]) -> PResult<()> {
         if let Some(Token {
             tok: Tok::Ident(n),
             span,
         }) = self.toks.get(at)
-            && (RESERVED.contains(&n.as_str()) || RESERVED_REF.contains(&n.as_str()))
+            && (RESERVED.contains(&n.as_str()) || extra.contains(&n.as_str()))
         {
             return Err(Diagnostic {
                 span: *span,
