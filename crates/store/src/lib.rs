@@ -26,6 +26,28 @@ pub use writer::Transaction;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+/// A set of `_ItemId` hashes. The hashes are already uniform (xxh3), so the set uses them as
+/// they are instead of hashing them again.
+pub type IdSet = HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// The hasher of [`IdSet`]: passes a `u64` through.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
 /// The column every stored row is partitioned and pruned on.
 pub const TIME_COLUMN: &str = "TimeGenerated";
 
@@ -113,8 +135,8 @@ impl Store {
     }
 
     /// The `_ItemId` hashes already stored for `table`.
-    pub fn load_ids(&self, table: &str) -> Result<HashSet<u64>> {
-        let mut out = HashSet::new();
+    pub fn load_ids(&self, table: &str) -> Result<IdSet> {
+        let mut out = IdSet::default();
         if let Some(t) = self.manifest.tables.get(table) {
             for f in &t.files {
                 if let Some(ids) = &f.ids {
