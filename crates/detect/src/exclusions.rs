@@ -19,9 +19,14 @@
 //! Patterns: `regex:…` is a regular expression (unanchored, as written); a pattern with `*` or
 //! `?` is a glob over the whole value (case-insensitive); an IP range in CIDR form (IPv4 or
 //! IPv6) matches IP values inside it; an IP address matches the same address in any spelling;
-//! anything else matches the whole value, case-insensitively. An entry with both `entity` and
-//! `column` needs both to match. An alert is excluded by the first active entry that matches
-//! any of its entities or evidence rows.
+//! anything else matches the whole value, case-insensitively.
+//!
+//! An exclusion never hides an alert that is also about something it does not cover: an
+//! `entity` entry matches an alert when all of the alert's entities of the matching type match
+//! (of `entity_type` when given, else of each type one of whose entities matches) — an alert
+//! grouping sign-ins of an excluded and another account stays; a `column` entry matches when
+//! every value of that column in the alert's evidence and custom details matches. An entry with
+//! both needs both. An alert is excluded by the first active entry that matches it.
 
 use crate::alert::{Alert, entity_type_name};
 use crate::rule::Rule;
@@ -108,7 +113,10 @@ fn canonical(ip: IpAddr) -> IpAddr {
 
 fn parse_ip(s: &str) -> Option<IpAddr> {
     let s = s.trim();
-    let s = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
+    let s = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
     s.parse::<IpAddr>().ok().map(canonical)
 }
 
@@ -295,10 +303,9 @@ impl Entry {
     /// Whether the entry applies to alerts of `rule_id`/`rule_name`.
     pub fn applies_to(&self, rule_id: &str, rule_name: &str) -> bool {
         self.rules.is_empty()
-            || self
-                .rules
-                .iter()
-                .any(|r| r.eq_ignore_ascii_case(rule_id) || r.trim().eq_ignore_ascii_case(rule_name))
+            || self.rules.iter().any(|r| {
+                r.eq_ignore_ascii_case(rule_id) || r.trim().eq_ignore_ascii_case(rule_name)
+            })
     }
 
     /// Active at `now` (ticks): no expiry, or `now` not after it.
@@ -306,20 +313,49 @@ impl Entry {
         self.expires.is_none_or(|e| now <= e)
     }
 
+    /// The alert's entities of the entry's type, or — with no type given — of every type
+    /// one of whose entities matches, all match (and there is at least one).
     fn entity_matches(&self, a: &Alert) -> bool {
-        a.entities.iter().filter_map(Value::as_object).any(|e| {
-            if let Some(t) = &self.entity_type
-                && e.get("Type").and_then(Value::as_str) != Some(t.as_str())
-            {
-                return false;
+        let typed: Vec<(&str, Vec<String>)> = a
+            .entities
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|e| {
+                let ty = e.get("Type").and_then(Value::as_str).unwrap_or("");
+                let vals = e
+                    .iter()
+                    .filter(|(k, _)| *k != "Type" && *k != "$id")
+                    .filter_map(|(_, v)| text_of(v))
+                    .collect();
+                (ty, vals)
+            })
+            .collect();
+        let hit = |vals: &Vec<String>| {
+            vals.iter()
+                .any(|v| self.entity.iter().any(|p| p.matches(v)))
+        };
+        let types: Vec<&str> = match &self.entity_type {
+            Some(t) => vec![t.as_str()],
+            None => typed
+                .iter()
+                .filter(|(_, vals)| hit(vals))
+                .map(|(t, _)| *t)
+                .collect(),
+        };
+        let mut any = false;
+        for (t, vals) in &typed {
+            if types.contains(t) {
+                if !hit(vals) {
+                    return false;
+                }
+                any = true;
             }
-            e.iter()
-                .filter(|(k, _)| *k != "Type" && *k != "$id")
-                .filter_map(|(_, v)| text_of(v))
-                .any(|v| self.entity.iter().any(|p| p.matches(&v)))
-        })
+        }
+        any
     }
 
+    /// Every value the alert has for `column` (evidence rows, custom details) matches, and
+    /// there is at least one.
     fn column_matches(&self, a: &Alert, column: &str) -> bool {
         let mut values: Vec<String> = a
             .evidence
@@ -332,9 +368,10 @@ impl Entry {
             Some(v) => values.extend(text_of(v)),
             None => {}
         }
-        values
-            .iter()
-            .any(|v| self.value.iter().any(|p| p.matches(v)))
+        !values.is_empty()
+            && values
+                .iter()
+                .all(|v| self.value.iter().any(|p| p.matches(v)))
     }
 
     /// Whether the entry matches the alert (its rule scope included; expiry not).
@@ -369,7 +406,10 @@ impl Exclusions {
                 .location()
                 .map(|l| (l.line(), l.column()))
                 .unwrap_or((1, 1));
-            ExclusionError(format!("{origin}:{l}:{c}: error: {}", strip_location(&e.to_string())))
+            ExclusionError(format!(
+                "{origin}:{l}:{c}: error: {}",
+                strip_location(&e.to_string())
+            ))
         })?;
         let starts = entry_positions(text);
         let mut entries = Vec::with_capacity(raw.exclusions.len());
@@ -472,7 +512,10 @@ fn strip_location(msg: &str) -> String {
         "expected struct RawFile",
         "expected a mapping with an `exclusions:` list",
     )
-    .replace("expected struct RawEntry", "expected a mapping (an exclusion)")
+    .replace(
+        "expected struct RawEntry",
+        "expected a mapping (an exclusion)",
+    )
 }
 
 /// Where each item of the top-level `exclusions:` list starts (line, column), for errors
@@ -584,7 +627,10 @@ mod tests {
         assert!(p.matches("10.255.1.2"));
         assert!(!p.matches("11.0.0.1"));
         assert!(!p.matches("not an ip"));
-        assert!(p.matches("::ffff:10.1.1.1"), "IPv4-mapped IPv6 is the IPv4 address");
+        assert!(
+            p.matches("::ffff:10.1.1.1"),
+            "IPv4-mapped IPv6 is the IPv4 address"
+        );
         assert!(Pattern::parse("0.0.0.0/0").unwrap().matches("1.2.3.4"));
         assert!(Pattern::parse("1.2.3.4/32").unwrap().matches("1.2.3.4"));
         assert!(!Pattern::parse("1.2.3.4/32").unwrap().matches("1.2.3.5"));
@@ -602,7 +648,11 @@ mod tests {
         assert!(Pattern::parse("::/0").unwrap().matches("fe80::1"));
         assert!(Pattern::parse("2001:db8::/129").is_err());
         // A plain address matches its other spellings.
-        assert!(Pattern::parse("2001:db8::1").unwrap().matches("2001:0db8:0:0::1"));
+        assert!(
+            Pattern::parse("2001:db8::1")
+                .unwrap()
+                .matches("2001:0db8:0:0::1")
+        );
     }
 
     #[test]
@@ -645,7 +695,10 @@ mod tests {
         assert_eq!(out.excluded[0].reason, "office egress");
         // By rule id too, case-insensitively.
         let y = ex("exclusions:\n  - reason: r\n    rule: SPRAY-ID\n    entity: 10.0.0.0/8\n");
-        assert_eq!(y.apply(vec![ip_alert("Spray", "10.0.0.1")], 0).kept.len(), 0);
+        assert_eq!(
+            y.apply(vec![ip_alert("Spray", "10.0.0.1")], 0).kept.len(),
+            0
+        );
     }
 
     #[test]
@@ -702,6 +755,42 @@ mod tests {
     }
 
     #[test]
+    fn an_alert_also_about_something_else_stays() {
+        let x = ex("exclusions:
+  - reason: egress
+    entity: 10.0.0.0/8
+  - reason: bots
+    column: App
+    value: bot-*
+");
+        // One IP excluded, one not: the alert stays.
+        let mixed = alert(
+            "R",
+            json!([{"Type":"ip","Address":"10.0.0.1"},{"Type":"ip","Address":"203.0.113.9"}]),
+            json!([]),
+        );
+        // Only excluded IPs (and an account, another type): excluded.
+        let only = alert(
+            "R",
+            json!([{"Type":"ip","Address":"10.0.0.1"},{"Type":"ip","Address":"10.9.9.9"},{"Type":"account","Name":"bob"}]),
+            json!([]),
+        );
+        let rows = alert("R", json!([]), json!([{"App":"bot-1"},{"App":"Teams"}]));
+        let out = x.apply(vec![mixed, only, rows], 0);
+        assert_eq!(out.kept.len(), 2);
+        assert_eq!(out.report[0].excluded, 1);
+        assert_eq!(out.report[1].excluded, 0);
+        // With a type named, entities of that type must all match.
+        let y = ex("exclusions:\n  - reason: r\n    entity_type: account\n    entity: bob\n");
+        let two = alert(
+            "R",
+            json!([{"Type":"account","Name":"bob"},{"Type":"account","Name":"eve"}]),
+            json!([]),
+        );
+        assert_eq!(y.apply(vec![two], 0).kept.len(), 1);
+    }
+
+    #[test]
     fn both_matchers_must_match() {
         let x = ex("exclusions:
   - reason: r
@@ -709,8 +798,16 @@ mod tests {
     column: AppDisplayName
     value: Teams
 ");
-        let a = alert("R", json!([{"Type":"ip","Address":"10.0.0.1"}]), json!([{"AppDisplayName":"Teams"}]));
-        let b = alert("R", json!([{"Type":"ip","Address":"10.0.0.1"}]), json!([{"AppDisplayName":"Outlook"}]));
+        let a = alert(
+            "R",
+            json!([{"Type":"ip","Address":"10.0.0.1"}]),
+            json!([{"AppDisplayName":"Teams"}]),
+        );
+        let b = alert(
+            "R",
+            json!([{"Type":"ip","Address":"10.0.0.1"}]),
+            json!([{"AppDisplayName":"Outlook"}]),
+        );
         assert_eq!(x.apply(vec![a, b], 0).kept.len(), 1);
     }
 
@@ -744,7 +841,9 @@ mod tests {
         .unwrap_err()
         .0;
         assert!(e.contains("expires") && e.contains("'soon'"), "{e}");
-        let e = Exclusions::parse("exclusions: [\n", "ex.yaml").unwrap_err().0;
+        let e = Exclusions::parse("exclusions: [\n", "ex.yaml")
+            .unwrap_err()
+            .0;
         assert!(e.starts_with("ex.yaml:"), "{e}");
         assert!(Exclusions::parse("", "ex.yaml").unwrap().is_empty());
     }

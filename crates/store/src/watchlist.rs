@@ -168,7 +168,11 @@ pub fn read_items(path: &Path) -> Result<Items> {
     let bytes = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
     let origin = path.display().to_string();
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         invalid(format!("{origin}:{line}: expected UTF-8 text: {e}"))
     })?;
     let text = text.trim_start_matches('\u{feff}');
@@ -514,7 +518,9 @@ mod tests {
 
     #[test]
     fn csv_wrong_field_count_names_the_line() {
-        let e = parse_csv("w.csv", "User,Tier\na,1\nb\n").unwrap_err().to_string();
+        let e = parse_csv("w.csv", "User,Tier\na,1\nb\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("w.csv:3: expected 2 fields"), "{e}");
     }
 
@@ -547,7 +553,9 @@ mod tests {
         assert_eq!(it.columns, vec!["ip", "n", "tags", "extra"]);
         assert_eq!(it.rows[0], vec!["10.0.0.1", "3", "[\"a\"]", ""]);
         assert_eq!(it.rows[1], vec!["10.0.0.2", "", "", "true"]);
-        let e = parse_json("w.json", "[{\"a\":1}, 2]").unwrap_err().to_string();
+        let e = parse_json("w.json", "[{\"a\":1}, 2]")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("item 2: expected an object"), "{e}");
         let e = parse_json("w.json", "[{\"a\":1},\n  {\"a\" 2}]")
             .unwrap_err()
