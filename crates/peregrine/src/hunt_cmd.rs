@@ -69,11 +69,10 @@ fn load_exclusions(st: &store::Store, files: &[PathBuf]) -> Result<detect::exclu
         paths.push(in_store);
     }
     for f in files {
-        let same = paths.iter().any(|p| {
-            std::fs::canonicalize(p).ok().is_some()
-                && std::fs::canonicalize(p).ok() == std::fs::canonicalize(f).ok()
-        });
-        if !same {
+        // The store's file given again with --exclusions is read once.
+        let canon = std::fs::canonicalize(f).ok();
+        let seen = canon.is_some() && paths.iter().any(|p| std::fs::canonicalize(p).ok() == canon);
+        if !seen {
             paths.push(f.clone());
         }
     }
