@@ -504,6 +504,17 @@ fn strip_location(msg: &str) -> String {
         Some(i) => &msg[..i],
         None => msg,
     };
+    // serde's path `exclusions[0]` counts from 0; the rest of Peregrine says `exclusion 1`.
+    let msg = match msg
+        .strip_prefix("exclusions[")
+        .and_then(|r| r.split_once(']'))
+    {
+        Some((n, rest)) => match n.parse::<usize>() {
+            Ok(n) => format!("exclusion {}{rest}", n + 1),
+            Err(_) => msg.to_string(),
+        },
+        None => msg.to_string(),
+    };
     msg.replace(
         "data did not match any variant of untagged enum OneOrMany",
         "expected a string or a list of strings",
@@ -816,8 +827,10 @@ mod tests {
         let e = Exclusions::parse("exclusions:\n  - reason: r\n    entty: x\n", "ex.yaml")
             .unwrap_err()
             .0;
-        assert!(e.starts_with("ex.yaml:3:"), "{e}");
-        assert!(e.contains("entty"), "{e}");
+        assert!(
+            e.starts_with("ex.yaml:3:5: error: exclusion 1: unknown field `entty`"),
+            "{e}"
+        );
         let e = Exclusions::parse(
             "exclusions:\n  - reason: ok\n    entity: a\n  - entity: 10.0.0.0/99\n    reason: r\n",
             "ex.yaml",

@@ -562,4 +562,91 @@ mod tests {
             .to_string();
         assert!(e.starts_with("w.json:2:"), "{e}");
     }
+
+    fn opts<'a>(name: &'a str, key: &'a str, replace: bool) -> AddOptions<'a> {
+        AddOptions {
+            name,
+            key,
+            description: None,
+            source: "test.csv",
+            replace,
+            now: 0,
+        }
+    }
+
+    #[test]
+    fn add_replace_remove_and_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let items = parse_csv("w.csv", "Ip,Site\n10.0.0.1,HQ\n").unwrap();
+        {
+            let mut st = crate::Store::open_for_write(dir.path()).unwrap();
+            let e = st
+                .add_watchlist(&items, &opts("Egress", "Ip", false))
+                .unwrap();
+            assert_eq!(e.rows, 1);
+            assert!(
+                st.add_watchlist(&items, &opts("Egress", "Ip", false))
+                    .is_err()
+            );
+            assert!(
+                st.add_watchlist(&items, &opts("Bad name", "Ip", false))
+                    .is_err()
+            );
+            assert!(st.add_watchlist(&items, &opts("X", "Nope", false)).is_err());
+            let e2 = st
+                .add_watchlist(&items, &opts("Egress", "Site", true))
+                .unwrap();
+            assert!(
+                !dir.path().join(&e.file).exists(),
+                "the replaced file is gone"
+            );
+            assert!(dir.path().join(&e2.file).exists());
+        }
+        // Read back through a read-only store: the provider has Sentinel's columns.
+        let st = crate::Store::open(dir.path()).unwrap();
+        let p = st
+            .watchlists()
+            .provider(dir.path(), "Egress")
+            .unwrap()
+            .unwrap();
+        let names: Vec<String> = p
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "_DTItemId",
+                "LastUpdatedTimeUTC",
+                "SearchKey",
+                "WatchlistName",
+                "WatchlistItemId",
+                "Ip",
+                "Site"
+            ]
+        );
+        assert!(
+            st.watchlists()
+                .provider(dir.path(), "None")
+                .unwrap()
+                .is_none()
+        );
+        // A file the index does not name (a writer died after writing it) is removed.
+        let stray = dir.path().join(DIR).join("Egress-dead.parquet");
+        std::fs::write(&stray, b"x").unwrap();
+        let mut st = crate::Store::open_for_write(dir.path()).unwrap();
+        assert!(!stray.exists());
+        let e = st.remove_watchlist("Egress").unwrap();
+        assert!(!dir.path().join(&e.file).exists());
+        assert!(st.remove_watchlist("Egress").is_err());
+        assert!(
+            crate::Store::open(dir.path())
+                .unwrap()
+                .watchlists()
+                .watchlists
+                .is_empty()
+        );
+    }
 }
