@@ -120,6 +120,10 @@ pub fn validate(
             let mut rendered = run::render_error(rule, &e);
             if let Some(t) = missing_table(&e) {
                 rendered.push_str(&format!("\n  = help: {}", table_hint(&t)));
+            } else if e.to_string().contains("(no watchlists are defined)") {
+                rendered.push_str(
+                    "\n  = help: watchlists live in a store: validate with --store DIR, after `peregrine watchlist add`",
+                );
             }
             RuleError {
                 rule: rule.name.clone(),
