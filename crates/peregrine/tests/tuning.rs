@@ -400,3 +400,50 @@ fn watchlists_and_exclusions() {
             .contains("unknown watchlist 'VIPUsers' (known watchlists: Egress)")
     );
 }
+
+const VIP_RULE: &str = "id: 7d0c3a59-5b1e-4c55-9d55-000000000003
+name: VIP sign-in
+description: A sign-in of a user on the VIPUsers watchlist.
+severity: Low
+queryFrequency: 1d
+queryPeriod: 1d
+triggerOperator: gt
+triggerThreshold: 0
+query: |
+  let vips = _GetWatchlist('VIPUsers') | project SearchKey;
+  SigninLogs
+  | where UserPrincipalName in (vips)
+entityMappings:
+  - entityType: Account
+    fieldMappings:
+      - identifier: FullName
+        columnName: UserPrincipalName
+";
+
+/// `rules test` fixtures can carry watchlists (`watchlists:` in expect.yaml): the files are
+/// added to the case's store, not ingested.
+#[test]
+fn rule_fixtures_with_watchlists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("vip-signin.yaml"), VIP_RULE).expect("write rule");
+    for (case, vip, alerts) in [
+        ("positive", "ceo@contoso.com", 1),
+        ("negative", "nobody@contoso.com", 0),
+    ] {
+        let c = d.join("tests/vip-signin").join(case);
+        std::fs::create_dir_all(&c).expect("mkdir");
+        std::fs::write(c.join("signins.json"), signin_ndjson()).expect("write");
+        std::fs::write(c.join("vip.csv"), format!("UserPrincipalName\n{vip}\n")).expect("write");
+        std::fs::write(
+            c.join("expect.yaml"),
+            format!(
+                "now: 2024-05-01T23:00:00Z\nalerts: {alerts}\nwatchlists:\n  - {{name: VIPUsers, file: vip.csv, key: UserPrincipalName}}\n"
+            ),
+        )
+        .expect("write");
+    }
+    let out = ok(&["rules", "test", p(&d.join("vip-signin.yaml"))]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 case(s) passed, 0 failed"), "{text}");
+}
