@@ -2,6 +2,7 @@
 //! alerts de-duplicated by id, and per-rule errors kept beside them.
 
 use crate::alert::Alert;
+use crate::exclusions::{EntryReport, ExcludedAlert, Exclusions};
 use crate::rule::{Kind, Rule};
 use crate::run::{self, RuleError, Window};
 use engine::catalog::Catalog;
@@ -17,6 +18,21 @@ pub struct HuntResult {
     pub runs: usize,
     /// Alerts raised again by a later run and reported once.
     pub duplicates: usize,
+    /// Alerts an exclusion entry dropped (see [`HuntResult::apply_exclusions`]).
+    pub excluded: Vec<ExcludedAlert>,
+    /// Per exclusion entry: its reason, whether it expired, how many alerts it dropped.
+    pub exclusions: Vec<EntryReport>,
+}
+
+impl HuntResult {
+    /// Moves the alerts an active exclusion entry matches from `alerts` to `excluded`;
+    /// `now` (ticks, normally the wall clock) decides which entries have expired.
+    pub fn apply_exclusions(&mut self, ex: &Exclusions, now: i64) {
+        let applied = ex.apply(std::mem::take(&mut self.alerts), now);
+        self.alerts = applied.kept;
+        self.excluded.extend(applied.excluded);
+        self.exclusions = applied.report;
+    }
 }
 
 /// Runs each enabled rule once at `w`.
@@ -104,6 +120,10 @@ pub fn validate(
             let mut rendered = run::render_error(rule, &e);
             if let Some(t) = missing_table(&e) {
                 rendered.push_str(&format!("\n  = help: {}", table_hint(&t)));
+            } else if e.to_string().contains("(no watchlists are defined)") {
+                rendered.push_str(
+                    "\n  = help: watchlists live in a store: validate with --store DIR, after `peregrine watchlist add`",
+                );
             }
             RuleError {
                 rule: rule.name.clone(),

@@ -5,11 +5,13 @@
 //! * [`run`]: running a rule with `now` and the hunt range pinned; errors at file:line:col;
 //! * [`alert`]: SecurityAlert-shaped alerts, entities, deterministic alert ids;
 //! * [`hunt`]: a set of rules over a store, alerts de-duplicated;
+//! * [`exclusions`]: tuning entries (with reasons) that drop matching alerts, counted;
 //! * [`report`]: a self-contained HTML report of alerts;
 //! * [`fixture`]: data-driven rule tests (`<dir>/tests/<stem>/<case>/expect.yaml`).
 
 pub mod alert;
 pub mod duration;
+pub mod exclusions;
 pub mod fixture;
 pub mod hunt;
 pub mod report;

@@ -6,6 +6,8 @@
 //! tables/<Table>/day=YYYY-MM-DD/<batch>-<n>.parquet   rows sorted by TimeGenerated
 //! tables/<Table>/day=YYYY-MM-DD/<batch>-<n>.ids       64-bit hashes of the rows' _ItemId
 //! rejects/<batch>.ndjson                 records ingest could not take, with the reason
+//! watchlists/index.json                  watchlists (`_GetWatchlist`): see [`watchlist`]
+//! watchlists/<name>-<n>.parquet          a watchlist's items
 //! ```
 //!
 //! Only files named by the manifest exist for readers. Writers add files first and publish
@@ -16,6 +18,7 @@ pub mod catalog;
 pub mod error;
 pub mod manifest;
 mod table;
+pub mod watchlist;
 pub mod writer;
 
 pub use catalog::StoreCatalog;
@@ -61,6 +64,7 @@ pub fn default_root() -> PathBuf {
 pub struct Store {
     root: PathBuf,
     manifest: Manifest,
+    watchlists: watchlist::Index,
     /// Held for the life of a writable store.
     _lock: Option<std::fs::File>,
 }
@@ -78,6 +82,7 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
             manifest: Manifest::load(root)?,
+            watchlists: watchlist::Index::load(root)?,
             _lock: None,
         })
     }
@@ -98,9 +103,11 @@ impl Store {
         let store = Store {
             root: root.to_path_buf(),
             manifest,
+            watchlists: watchlist::Index::load(root)?,
             _lock: Some(lock),
         };
         store.remove_orphans()?;
+        store.remove_watchlist_orphans()?;
         if !root.join(manifest::MANIFEST_FILE).exists() {
             store.manifest.store(root)?;
         }
@@ -113,6 +120,17 @@ impl Store {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        if self._lock.is_some() {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!(
+                "{}: the store was opened for reading only",
+                self.root.display()
+            )))
+        }
     }
 
     pub fn table(&self, name: &str) -> Option<&TableEntry> {
