@@ -3,7 +3,7 @@
 //! ```text
 //! manifest.json                          what the store holds (replaced atomically)
 //! store.lock                             held by the one writer
-//! tables/<Table>/day=YYYY-MM-DD/<batch>-<n>.parquet   rows sorted by TimeGenerated
+//! tables/<Table>/day=YYYY-MM-DD/<batch>-<n>.parquet   one per table, day and transaction
 //! tables/<Table>/day=YYYY-MM-DD/<batch>-<n>.ids       64-bit hashes of the rows' _ItemId
 //! rejects/<batch>.ndjson                 records ingest could not take, with the reason
 //! watchlists/index.json                  watchlists (`_GetWatchlist`): see [`watchlist`]

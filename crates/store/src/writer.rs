@@ -124,8 +124,7 @@ impl<'s> Transaction<'s> {
                 continue;
             };
             f.writer.write(&part)?;
-            f.ids
-                .extend(rows.values().iter().map(|&i| ids[i as usize]));
+            f.ids.extend(rows.values().iter().map(|&i| ids[i as usize]));
             f.rows += part.num_rows() as u64;
             if let Some(i) = time_idx {
                 let (lo, hi) = time_range(part.column(i).as_ref());
@@ -139,7 +138,11 @@ impl<'s> Transaction<'s> {
     /// Cuts row groups of the open files with the most buffered data until the buffers fit.
     fn bound_memory(&mut self) -> Result<()> {
         loop {
-            let total: usize = self.open.values().map(|f| f.writer.in_progress_size()).sum();
+            let total: usize = self
+                .open
+                .values()
+                .map(|f| f.writer.in_progress_size())
+                .sum();
             if total <= OPEN_BUFFER_BYTES {
                 return Ok(());
             }
