@@ -2,8 +2,10 @@
 //! alerts de-duplicated by id, and per-rule errors kept beside them.
 
 use crate::alert::Alert;
+use crate::incident::Incident;
 use crate::rule::{Kind, Rule};
 use crate::run::{self, RuleError, Window};
+use crate::suppress::{Suppressed, Suppressor};
 use engine::catalog::Catalog;
 use engine::datafusion::prelude::SessionContext;
 use std::collections::BTreeSet;
@@ -17,6 +19,12 @@ pub struct HuntResult {
     pub runs: usize,
     /// Alerts raised again by a later run and reported once.
     pub duplicates: usize,
+    /// Alerts that runs inside a rule's suppression would have raised (and no later run
+    /// reported), and how many runs were suppressed (`suppress`).
+    pub suppressed: Vec<Suppressed>,
+    pub suppressed_runs: usize,
+    /// The alerts grouped into incidents by their rules' `incidentConfiguration` (`incident`).
+    pub incidents: Vec<Incident>,
 }
 
 /// Runs each enabled rule once at `w`.
@@ -36,10 +44,31 @@ pub async fn hunt(
         } else {
             vec![*w]
         };
+        let mut suppressor = Suppressor::new(rule);
         for rw in windows {
             out.runs += 1;
-            match run::alerts(rule, catalog, session, &rw).await {
+            // A replayed run sees only what had happened by its `now`, as Sentinel's would.
+            let as_of = run::AsOf {
+                inner: catalog,
+                now: rw.now,
+            };
+            let cat: &dyn Catalog = if replay { &as_of } else { catalog };
+            match run::alerts(rule, cat, session, &rw).await {
                 Ok(alerts) => {
+                    if let Some(until) = suppressor.suppressed_at(rw.now) {
+                        out.suppressed_runs += 1;
+                        for a in alerts.iter().filter(|a| !seen.contains(&a.system_alert_id)) {
+                            if !out
+                                .suppressed
+                                .iter()
+                                .any(|s| s.system_alert_id == a.system_alert_id)
+                            {
+                                out.suppressed.push(Suppressor::record(a, rw.now, until));
+                            }
+                        }
+                        continue;
+                    }
+                    suppressor.ran(rw.now, !alerts.is_empty());
                     for a in alerts {
                         if seen.insert(a.system_alert_id.clone()) {
                             out.alerts.push(a);
@@ -55,6 +84,10 @@ pub async fn hunt(
             }
         }
     }
+    // Held back once but raised by a later run: reported, so not counted as suppressed.
+    out.suppressed
+        .retain(|s| !seen.contains(&s.system_alert_id));
+    out.incidents = crate::incident::group(&out.alerts, rules, replay);
     out
 }
 
@@ -69,20 +102,22 @@ pub fn replay_windows(rule: &Rule, w: &Window) -> Vec<Window> {
         return vec![*w];
     }
     let period = rule.period.unwrap_or(freq);
-    let mut out = Vec::new();
-    let mut now = w.from.saturating_add(freq);
-    loop {
-        out.push(Window {
-            now,
-            from: now.saturating_sub(period),
-            to: now,
-        });
-        if now >= w.to {
-            break;
-        }
-        now = now.saturating_add(freq).min(w.to);
-    }
-    out
+    // Steps end at `w.to` and go back one `queryFrequency` at a time until a step's
+    // frequency window reaches before `w.from`: the last step is the single run at `w.to`, and
+    // the steps' frequency windows tile the range without overlapping.
+    let span = w.to.saturating_sub(w.from).max(0);
+    let steps = span / freq + 1;
+    (0..steps)
+        .rev()
+        .map(|k| {
+            let now = w.to.saturating_sub(k.saturating_mul(freq));
+            Window {
+                now,
+                from: now.saturating_sub(period),
+                to: now,
+            }
+        })
+        .collect()
 }
 
 /// Plans a rule without running it: syntax, unknown tables and columns, type errors — each at

@@ -5,6 +5,8 @@
 //! * [`run`]: running a rule with `now` and the hunt range pinned; errors at file:line:col;
 //! * [`alert`]: SecurityAlert-shaped alerts, entities, deterministic alert ids;
 //! * [`hunt`]: a set of rules over a store, alerts de-duplicated;
+//! * [`suppress`]: Sentinel's alert suppression applied to replayed runs;
+//! * [`incident`]: alerts grouped into incidents by the rules' incident configuration;
 //! * [`report`]: a self-contained HTML report of alerts;
 //! * [`fixture`]: data-driven rule tests (`<dir>/tests/<stem>/<case>/expect.yaml`).
 
@@ -12,9 +14,11 @@ pub mod alert;
 pub mod duration;
 pub mod fixture;
 pub mod hunt;
+pub mod incident;
 pub mod report;
 pub mod rule;
 pub mod run;
+pub mod suppress;
 
 pub use alert::Alert;
 pub use rule::{Kind, Rule, Severity};
