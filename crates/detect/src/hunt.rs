@@ -1,5 +1,7 @@
 //! A hunt: every rule run once over the store (or, with replay, once per scheduled step), the
-//! alerts de-duplicated by id, and per-rule errors kept beside them.
+//! alerts de-duplicated by id (and, across a replay's runs, by finding: rule, entities and
+//! evidence start), per-rule errors kept beside them, replayed runs inside a rule's suppression
+//! held back and counted, and the alerts grouped into incidents.
 
 use crate::alert::Alert;
 use crate::incident::Incident;
@@ -45,6 +47,7 @@ pub async fn hunt(
             vec![*w]
         };
         let mut suppressor = Suppressor::new(rule);
+        let mut findings: BTreeSet<String> = BTreeSet::new();
         for rw in windows {
             out.runs += 1;
             // A replayed run sees only what had happened by its `now`, as Sentinel's would.
@@ -69,13 +72,19 @@ pub async fn hunt(
                         continue;
                     }
                     suppressor.ran(rw.now, !alerts.is_empty());
+                    let mut this_run = Vec::new();
                     for a in alerts {
-                        if seen.insert(a.system_alert_id.clone()) {
-                            out.alerts.push(a);
-                        } else {
+                        let finding = crate::alert::finding_key(&a);
+                        // A finding an earlier run reported, raised again with other evidence,
+                        // is a repeat too (within one run, alerts are kept apart).
+                        if findings.contains(&finding) || !seen.insert(a.system_alert_id.clone()) {
                             out.duplicates += 1;
+                        } else {
+                            this_run.push(finding);
+                            out.alerts.push(a);
                         }
                     }
+                    findings.extend(this_run);
                 }
                 Err(e) => {
                     out.errors.push(e);

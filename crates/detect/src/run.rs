@@ -144,7 +144,8 @@ impl Catalog for AsOf<'_> {
     ) -> Option<std::sync::Arc<dyn engine::datafusion::catalog::TableProvider>> {
         use engine::datafusion::arrow::datatypes::DataType;
         use engine::datafusion::datasource::{ViewTable, provider_as_source};
-        use engine::datafusion::logical_expr::{LogicalPlanBuilder, col, lit};
+        use engine::datafusion::common::Column;
+        use engine::datafusion::logical_expr::{Expr, LogicalPlanBuilder, lit};
         let t = self.inner.table(name)?;
         let has_time = t
             .schema()
@@ -154,7 +155,11 @@ impl Catalog for AsOf<'_> {
             return Some(t);
         }
         let plan = LogicalPlanBuilder::scan(name, provider_as_source(t.clone()), None)
-            .and_then(|b| b.filter(col("TimeGenerated").lt_eq(lit(self.now))))
+            // A column as the planner names it (`col()` would parse and lower-case the name).
+            .and_then(|b| {
+                let time = Expr::Column(Column::new_unqualified("TimeGenerated"));
+                b.filter(time.lt_eq(lit(self.now)))
+            })
             .and_then(|b| b.build());
         match plan {
             Ok(p) => Some(std::sync::Arc::new(ViewTable::new(p, None))),

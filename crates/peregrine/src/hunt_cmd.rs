@@ -142,7 +142,7 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
         eprintln!("{e}");
     }
     let text = match args.format {
-        HuntFormat::Json => serde_json::to_string_pretty(&res.alerts)? + "\n",
+        HuntFormat::Json => serde_json::to_string_pretty(&json_output(&res))? + "\n",
         HuntFormat::Ndjson => res
             .alerts
             .iter()
@@ -160,7 +160,8 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
                 ("Rule errors".into(), res.errors.len().to_string()),
             ],
         };
-        std::fs::write(p, detect::report::html(&res.alerts, &meta))
+        let html = detect::report::html_with_incidents(&res.alerts, &res.incidents, &meta);
+        std::fs::write(p, html)
             .with_context(|| format!("writing {}", p.display()))?;
     }
     match &args.out {
@@ -245,14 +246,78 @@ fn summary(res: &detect::hunt::HuntResult) -> String {
         ]);
     }
     let mut out = crate::ingest_cmd::grid(&rows);
+    out.push_str(&incident_summary(res));
     out.push_str(&format!(
-        "{} alert(s) from {} rule(s) in {} run(s); {} repeated alert(s) reported once; {} rule error(s)\n",
+        "{} alert(s) from {} rule(s) in {} run(s); {} repeated alert(s) reported once; {} alert(s) suppressed in {} suppressed run(s); {} incident(s); {} rule error(s)\n",
         res.alerts.len(),
         res.rules_run,
         res.runs,
         res.duplicates,
+        res.suppressed.len(),
+        res.suppressed_runs,
+        res.incidents.len(),
         res.errors.len()
     ));
+    out
+}
+
+/// `--format json`: the alerts, their incidents, what suppression held back, and counts.
+fn json_output(res: &detect::hunt::HuntResult) -> serde_json::Value {
+    serde_json::json!({
+        "alerts": res.alerts,
+        "incidents": res.incidents,
+        "suppressed": res.suppressed,
+        "stats": {
+            "rules_run": res.rules_run,
+            "runs": res.runs,
+            "duplicates": res.duplicates,
+            "suppressed_alerts": res.suppressed.len(),
+            "suppressed_runs": res.suppressed_runs,
+            "incidents": res.incidents.len(),
+            "rule_errors": res.errors.len(),
+        },
+    })
+}
+
+/// The incidents as a table (when any), and what suppression held back.
+fn incident_summary(res: &detect::hunt::HuntResult) -> String {
+    let mut out = String::new();
+    if !res.incidents.is_empty() {
+        let mut rows = vec![vec![
+            "severity".to_string(),
+            "incident".into(),
+            "alerts".into(),
+            "first".into(),
+            "last".into(),
+            "grouping".into(),
+            "id".into(),
+        ]];
+        let mut incs: Vec<&detect::incident::Incident> = res.incidents.iter().collect();
+        incs.sort_by(|a, b| {
+            sev_rank(&b.severity)
+                .cmp(&sev_rank(&a.severity))
+                .then(a.first_activity_time.cmp(&b.first_activity_time))
+        });
+        for i in incs {
+            rows.push(vec![
+                i.severity.clone(),
+                i.title.clone(),
+                i.alert_ids.len().to_string(),
+                i.first_activity_time.clone(),
+                i.last_activity_time.clone(),
+                i.grouping.clone(),
+                i.incident_id.clone(),
+            ]);
+        }
+        out.push_str("\nincidents:\n");
+        out.push_str(&crate::ingest_cmd::grid(&rows));
+    }
+    for s in &res.suppressed {
+        out.push_str(&format!(
+            "suppressed: {} ({}) at {}, rule suppressed until {}\n",
+            s.alert_name, s.system_alert_id, s.run_time, s.suppressed_until
+        ));
+    }
     out
 }
 
