@@ -151,7 +151,12 @@ pub fn finding_key(a: &Alert) -> String {
         .collect();
     ents.sort();
     ents.dedup();
-    format!("{}\u{1}{}\u{1}{}", a.rule_id, a.start_time, ents.join("\u{2}"))
+    format!(
+        "{}\u{1}{}\u{1}{}",
+        a.rule_id,
+        a.start_time,
+        ents.join("\u{2}")
+    )
 }
 
 fn alert_id(rule: &Rule, rows: &[Map<String, Value>]) -> String {

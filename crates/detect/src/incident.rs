@@ -142,12 +142,7 @@ fn key(m: &Method, a: &Alert) -> String {
         } => {
             let mut parts = Vec::new();
             for t in entities {
-                let set = entity_set(
-                    a.entities
-                        .iter()
-                        .filter(|e| entity_type(e) == *t)
-                        .cloned(),
-                );
+                let set = entity_set(a.entities.iter().filter(|e| entity_type(e) == *t).cloned());
                 parts.push(format!("e:{t}={set}"));
             }
             for d in details {
@@ -386,10 +381,7 @@ mod tests {
     fn all_entities_needs_the_same_entity_set() {
         let r = rule(&grouping("AllEntities", "1d", ""));
         let incs = group(&alerts(), &[r], false);
-        assert_eq!(
-            sets(&incs),
-            vec![vec!["a", "b", "e"], vec!["c"], vec!["d"]]
-        );
+        assert_eq!(sets(&incs), vec![vec!["a", "b", "e"], vec!["c"], vec!["d"]]);
     }
 
     #[test]
@@ -407,10 +399,7 @@ mod tests {
             "    groupByEntities:\n      - Ip\n    groupByAlertDetails:\n      - Severity\n",
         ));
         let incs = group(&alerts(), &[r], false);
-        assert_eq!(
-            sets(&incs),
-            vec![vec!["a", "d", "e"], vec!["b"], vec!["c"]]
-        );
+        assert_eq!(sets(&incs), vec![vec!["a", "d", "e"], vec!["b"], vec!["c"]]);
     }
 
     #[test]

@@ -450,9 +450,7 @@ fn from_fields(
                     .and_then(|g| get_str(g, &["matchingMethod"]))
                     .unwrap_or_else(|| "AllEntities".into()),
                 group_by_entities: str_list(g.and_then(|g| get(g, &["groupByEntities"]))),
-                group_by_alert_details: str_list(
-                    g.and_then(|g| get(g, &["groupByAlertDetails"])),
-                ),
+                group_by_alert_details: str_list(g.and_then(|g| get(g, &["groupByAlertDetails"]))),
                 group_by_custom_details: str_list(
                     g.and_then(|g| get(g, &["groupByCustomDetails"])),
                 ),

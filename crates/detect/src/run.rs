@@ -143,8 +143,8 @@ impl Catalog for AsOf<'_> {
         name: &str,
     ) -> Option<std::sync::Arc<dyn engine::datafusion::catalog::TableProvider>> {
         use engine::datafusion::arrow::datatypes::DataType;
-        use engine::datafusion::datasource::{ViewTable, provider_as_source};
         use engine::datafusion::common::Column;
+        use engine::datafusion::datasource::{ViewTable, provider_as_source};
         use engine::datafusion::logical_expr::{Expr, LogicalPlanBuilder, lit};
         let t = self.inner.table(name)?;
         let has_time = t

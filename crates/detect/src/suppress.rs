@@ -80,9 +80,7 @@ mod tests {
     use std::path::Path;
 
     fn rule(extra: &str) -> Rule {
-        let text = format!(
-            "name: r\nqueryFrequency: 1h\nqueryPeriod: 1h\n{extra}query: |\n  T\n"
-        );
+        let text = format!("name: r\nqueryFrequency: 1h\nqueryPeriod: 1h\n{extra}query: |\n  T\n");
         let mut rs = crate::rule::parse_text(&text, Path::new("r.yaml")).expect("parses");
         rs.remove(0)
     }

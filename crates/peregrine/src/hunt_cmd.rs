@@ -161,8 +161,7 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
             ],
         };
         let html = detect::report::html_with_incidents(&res.alerts, &res.incidents, &meta);
-        std::fs::write(p, html)
-            .with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, html).with_context(|| format!("writing {}", p.display()))?;
     }
     match &args.out {
         Some(p) => std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?,

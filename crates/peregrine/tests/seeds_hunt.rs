@@ -21,10 +21,7 @@ fn seeds_dir() -> PathBuf {
 fn seed(prefix: &str) -> Option<String> {
     let dir = seeds_dir();
     let Ok(rd) = std::fs::read_dir(&dir) else {
-        println!(
-            "skip: {} is absent; seed {prefix} not run",
-            dir.display()
-        );
+        println!("skip: {} is absent; seed {prefix} not run", dir.display());
         return None;
     };
     let mut names: Vec<PathBuf> = rd
@@ -219,25 +216,97 @@ fn seed_000_credential_added_in_one_country_used_from_another() {
     // the result depend on which one is kept.
     let records = vec![
         // Positive: credential added from DE, the app signs in from NG two hours later.
-        cloud_app_event("2024-05-01T08:00:00Z", ADD, "PayrollSync", "DE", "000000000001"),
-        spn_signin("2024-05-01T10:00:00Z", "PayrollSync", "NG", "192.0.2.55", "000000000001"),
+        cloud_app_event(
+            "2024-05-01T08:00:00Z",
+            ADD,
+            "PayrollSync",
+            "DE",
+            "000000000001",
+        ),
+        spn_signin(
+            "2024-05-01T10:00:00Z",
+            "PayrollSync",
+            "NG",
+            "192.0.2.55",
+            "000000000001",
+        ),
         // Positive: the hyphen spelling of the update action the seed lists; used from US.
-        cloud_app_event("2024-05-01T08:30:00Z", UPDATE_HYPHEN, "ReportExporter", "DE", "000000000002"),
-        spn_signin("2024-05-01T09:00:00Z", "ReportExporter", "US", "198.51.100.7", "000000000002"),
+        cloud_app_event(
+            "2024-05-01T08:30:00Z",
+            UPDATE_HYPHEN,
+            "ReportExporter",
+            "DE",
+            "000000000002",
+        ),
+        spn_signin(
+            "2024-05-01T09:00:00Z",
+            "ReportExporter",
+            "US",
+            "198.51.100.7",
+            "000000000002",
+        ),
         // Benign: added from DE and used from DE.
-        cloud_app_event("2024-05-01T08:00:00Z", ADD, "BackupAgent", "DE", "000000000003"),
-        spn_signin("2024-05-01T09:00:00Z", "BackupAgent", "DE", "203.0.113.20", "000000000003"),
+        cloud_app_event(
+            "2024-05-01T08:00:00Z",
+            ADD,
+            "BackupAgent",
+            "DE",
+            "000000000003",
+        ),
+        spn_signin(
+            "2024-05-01T09:00:00Z",
+            "BackupAgent",
+            "DE",
+            "203.0.113.20",
+            "000000000003",
+        ),
         // Benign: used from abroad three days after the change (outside the 1d window).
-        cloud_app_event("2024-04-27T08:00:00Z", ADD, "StaleApp", "DE", "000000000004"),
-        spn_signin("2024-04-30T10:00:00Z", "StaleApp", "NG", "192.0.2.60", "000000000004"),
+        cloud_app_event(
+            "2024-04-27T08:00:00Z",
+            ADD,
+            "StaleApp",
+            "DE",
+            "000000000004",
+        ),
+        spn_signin(
+            "2024-04-30T10:00:00Z",
+            "StaleApp",
+            "NG",
+            "192.0.2.60",
+            "000000000004",
+        ),
         // Seed flaw: the real (en dash) spelling of the update action is not in the seed's
         // list, so a credential updated from DE and used from NG is missed.
-        cloud_app_event("2024-05-01T08:00:00Z", UPDATE_EN_DASH, "HRConnector", "DE", "000000000005"),
-        spn_signin("2024-05-01T10:00:00Z", "HRConnector", "NG", "192.0.2.70", "000000000005"),
+        cloud_app_event(
+            "2024-05-01T08:00:00Z",
+            UPDATE_EN_DASH,
+            "HRConnector",
+            "DE",
+            "000000000005",
+        ),
+        spn_signin(
+            "2024-05-01T10:00:00Z",
+            "HRConnector",
+            "NG",
+            "192.0.2.70",
+            "000000000005",
+        ),
         // Seed flaw: `AddedTimestamp + timewindow > Timestamp` has no lower bound, so a sign-in
         // from abroad two days *before* the credential was added still matches.
-        cloud_app_event("2024-05-01T08:00:00Z", ADD, "EarlyApp", "DE", "000000000006"),
-        spn_signin("2024-04-29T08:00:00Z", "EarlyApp", "NG", "192.0.2.80", "000000000006"),
+        cloud_app_event(
+            "2024-05-01T08:00:00Z",
+            ADD,
+            "EarlyApp",
+            "DE",
+            "000000000006",
+        ),
+        spn_signin(
+            "2024-04-29T08:00:00Z",
+            "EarlyApp",
+            "NG",
+            "192.0.2.80",
+            "000000000006",
+        ),
     ];
     let export = dir.path().join("defender-stream.json");
     write_ndjson(&export, &records);
