@@ -188,3 +188,36 @@ pub fn table_hint(table: &str) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::types::TICKS_PER_HOUR as H;
+    use std::path::Path;
+
+    #[test]
+    fn replay_steps_end_at_to_and_tile_the_range() {
+        let text = "name: r\nqueryFrequency: 1h\nqueryPeriod: 2h\nquery: |\n  T\n";
+        let rule = crate::rule::parse_text(text, Path::new("r.yaml"))
+            .expect("parses")
+            .remove(0);
+        let w = Window {
+            now: 10 * H + H / 2,
+            from: 7 * H + H / 4,
+            to: 10 * H + H / 2,
+        };
+        let steps = replay_windows(&rule, &w);
+        let nows: Vec<i64> = steps.iter().map(|s| s.now).collect();
+        // The last step is the single run at `to`; the first one's hour reaches before `from`.
+        assert_eq!(
+            nows,
+            [7 * H + H / 2, 8 * H + H / 2, 9 * H + H / 2, 10 * H + H / 2]
+        );
+        assert!(nows[0] - H < w.from);
+        assert!(
+            steps
+                .iter()
+                .all(|s| s.to == s.now && s.from == s.now - 2 * H)
+        );
+    }
+}
