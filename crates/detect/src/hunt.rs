@@ -39,6 +39,8 @@ pub async fn hunt(
 ) -> HuntResult {
     let mut out = HuntResult::default();
     let mut seen: BTreeSet<String> = BTreeSet::new();
+    // Ids of the alerts listed as suppressed.
+    let mut held: BTreeSet<String> = BTreeSet::new();
     for rule in rules.iter().filter(|r| r.enabled) {
         out.rules_run += 1;
         let windows = if replay {
@@ -61,11 +63,7 @@ pub async fn hunt(
                     if let Some(until) = suppressor.suppressed_at(rw.now) {
                         out.suppressed_runs += 1;
                         for a in alerts.iter().filter(|a| !seen.contains(&a.system_alert_id)) {
-                            if !out
-                                .suppressed
-                                .iter()
-                                .any(|s| s.system_alert_id == a.system_alert_id)
-                            {
+                            if held.insert(a.system_alert_id.clone()) {
                                 out.suppressed.push(Suppressor::record(a, rw.now, until));
                             }
                         }

@@ -424,6 +424,18 @@ mod tests {
     }
 
     #[test]
+    fn lists_incidents_escaped() {
+        let a = alert("<i>x</i>", "High");
+        let incs = crate::incident::group(std::slice::from_ref(&a), &[], false);
+        assert_eq!(incs.len(), 1);
+        let h = html_with_incidents(&[a], &incs, &Meta::default());
+        assert!(h.contains("Incidents (1)"), "{h}");
+        assert!(h.contains("&lt;i&gt;x&lt;/i&gt;"));
+        assert!(!h.contains("<i>x</i>"));
+        assert!(!html(&[], &Meta::default()).contains("Incidents ("));
+    }
+
+    #[test]
     fn escapes_everything() {
         let h = html(
             &[alert("<b>x</b>", "High"), alert("y", "Low")],

@@ -158,6 +158,8 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
                 ("Hunt window".into(), format!("{} → {}", fmt(from), fmt(to))),
                 ("Rules run".into(), res.rules_run.to_string()),
                 ("Rule errors".into(), res.errors.len().to_string()),
+                ("Incidents".into(), res.incidents.len().to_string()),
+                ("Suppressed alerts".into(), res.suppressed.len().to_string()),
             ],
         };
         let html = detect::report::html_with_incidents(&res.alerts, &res.incidents, &meta);
