@@ -4,6 +4,7 @@
 //! held back and counted, and the alerts grouped into incidents.
 
 use crate::alert::Alert;
+use crate::exclusions::{EntryReport, ExcludedAlert, Exclusions};
 use crate::incident::Incident;
 use crate::rule::{Kind, Rule};
 use crate::run::{self, RuleError, Window};
@@ -27,6 +28,22 @@ pub struct HuntResult {
     pub suppressed_runs: usize,
     /// The alerts grouped into incidents by their rules' `incidentConfiguration` (`incident`).
     pub incidents: Vec<Incident>,
+    /// Alerts an exclusion entry dropped (see [`HuntResult::apply_exclusions`]).
+    pub excluded: Vec<ExcludedAlert>,
+    /// Per exclusion entry: its reason, whether it expired, how many alerts it dropped.
+    pub exclusions: Vec<EntryReport>,
+}
+
+impl HuntResult {
+    /// Moves the alerts an active exclusion entry matches from `alerts` to `excluded`;
+    /// `now` (ticks, normally the wall clock) decides which entries have expired.
+    pub fn apply_exclusions(&mut self, ex: &Exclusions, now: i64) {
+        let applied = ex.apply(std::mem::take(&mut self.alerts), now);
+        self.alerts = applied.kept;
+        self.excluded.extend(applied.excluded);
+        self.exclusions = applied.report;
+        self.incidents = crate::incident::retain(std::mem::take(&mut self.incidents), &self.alerts);
+    }
 }
 
 /// Runs each enabled rule once at `w`.
@@ -146,6 +163,10 @@ pub fn validate(
             let mut rendered = run::render_error(rule, &e);
             if let Some(t) = missing_table(&e) {
                 rendered.push_str(&format!("\n  = help: {}", table_hint(&t)));
+            } else if e.to_string().contains("(no watchlists are defined)") {
+                rendered.push_str(
+                    "\n  = help: watchlists live in a store: validate with --store DIR, after `peregrine watchlist add`",
+                );
             }
             RuleError {
                 rule: rule.name.clone(),

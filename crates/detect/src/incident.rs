@@ -242,6 +242,44 @@ pub fn group(alerts: &[Alert], rules: &[Rule], by_run_time: bool) -> Vec<Inciden
     incidents.into_iter().map(finish).collect()
 }
 
+/// The incidents after some of their alerts were taken away (exclusions): each keeps the
+/// alerts of `alerts` it held, rebuilt from them (severity, entities, times and id), and one
+/// left with none is dropped. Membership is not regrouped.
+pub fn retain(incidents: Vec<Incident>, alerts: &[Alert]) -> Vec<Incident> {
+    let by_id: HashMap<&str, &Alert> = alerts
+        .iter()
+        .map(|a| (a.system_alert_id.as_str(), a))
+        .collect();
+    let mut out = Vec::new();
+    for inc in incidents {
+        let members: Vec<&Alert> = inc
+            .alert_ids
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
+        if members.len() == inc.alert_ids.len() {
+            out.push(inc);
+            continue;
+        }
+        if members.is_empty() {
+            continue;
+        }
+        let method = match inc.grouping.as_str() {
+            "AnyAlert" => "AnyAlert",
+            "AllEntities" => "AllEntities",
+            "Selected" => "Selected",
+            _ => "None",
+        };
+        out.push(finish(Open {
+            rule: inc.rule_id,
+            method,
+            first: 0,
+            alerts: members,
+        }));
+    }
+    out
+}
+
 fn finish(o: Open) -> Incident {
     let fmt = engine::value::datetime::format_iso;
     let first = o.alerts.first().copied();
@@ -411,6 +449,23 @@ mod tests {
         let b = group(&reversed, std::slice::from_ref(&r), false);
         assert_eq!(a, b);
         assert_ne!(a[0].incident_id, a[1].incident_id);
+    }
+
+    #[test]
+    fn excluded_alerts_leave_their_incidents() {
+        let r = rule(&grouping("AnyAlert", "5h", ""));
+        let all = alerts();
+        let incs = group(&all, std::slice::from_ref(&r), false);
+        // Keep a and c (the high-severity b and d go); e's incident empties and goes.
+        let kept: Vec<Alert> = all
+            .into_iter()
+            .filter(|a| a.system_alert_id == "a" || a.system_alert_id == "c")
+            .collect();
+        let left = retain(incs, &kept);
+        assert_eq!(sets(&left), vec![vec!["a", "c"]]);
+        assert_eq!(left[0].severity, "Medium");
+        assert_eq!(left[0].entities.len(), 3);
+        assert_eq!(left[0], group(&kept, &[r], false)[0]);
     }
 
     #[test]

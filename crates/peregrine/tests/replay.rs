@@ -42,7 +42,7 @@ fn hunt_json(args: &[&str]) -> Value {
 }
 
 fn alerts(v: &Value) -> Vec<Map<String, Value>> {
-    v["alerts"]
+    v["Alerts"]
         .as_array()
         .expect("alerts")
         .iter()
@@ -182,9 +182,9 @@ fn replay_over_a_week_matches_the_single_run() {
         assert_eq!(text(a, "TimeGenerated"), now, "single run's now");
     }
     assert!(
-        replay_all["stats"]["runs"].as_u64().unwrap_or(0) > 7 * 24,
+        replay_all["Summary"]["Runs"].as_u64().unwrap_or(0) > 7 * 24,
         "replay ran hourly rules once per hour: {}",
-        replay_all["stats"]
+        replay_all["Summary"]
     );
 
     // Never the same alert twice.
@@ -250,7 +250,7 @@ fn replay_over_a_week_matches_the_single_run() {
         "single run: {} alert(s); replay: {} alert(s), {}; earlier findings only a replay sees: {earlier:?}",
         single.len(),
         replay.len(),
-        replay_all["stats"]
+        replay_all["Summary"]
     );
 }
 
@@ -321,9 +321,9 @@ fn replay_suppresses_and_groups_incidents() {
     let mut args = range.to_vec();
     args.extend(["--rules", &rule]);
     let v = hunt_json(&args);
-    assert_eq!(alerts(&v).len(), 4, "{}", v["stats"]);
-    assert_eq!(v["incidents"].as_array().map(Vec::len), Some(4));
-    assert_eq!(v["stats"]["suppressed_alerts"], 0);
+    assert_eq!(alerts(&v).len(), 4, "{}", v["Summary"]);
+    assert_eq!(v["Incidents"].as_array().map(Vec::len), Some(4));
+    assert_eq!(v["Summary"]["Suppressed"], 0);
 
     // Suppressed for 3h after the 01:00 run alerts: the 02:00 and 03:00 runs are held back
     // (their alerts listed as suppressed), 04:00 runs and finds nothing, 05:00 alerts again.
@@ -340,10 +340,10 @@ fn replay_suppresses_and_groups_incidents() {
         got,
         ["2024-05-01T00:30:00Z", "2024-05-01T04:30:00Z"],
         "{}",
-        v["stats"]
+        v["Summary"]
     );
-    assert_eq!(v["stats"]["suppressed_runs"], 2);
-    let suppressed = v["suppressed"].as_array().expect("suppressed list");
+    assert_eq!(v["Summary"]["SuppressedRuns"], 2);
+    let suppressed = v["Suppressed"].as_array().expect("suppressed list");
     let runs: Vec<&str> = suppressed
         .iter()
         .filter_map(|s| s["RunTime"].as_str())
@@ -354,7 +354,7 @@ fn replay_suppresses_and_groups_incidents() {
             .iter()
             .all(|s| s["SuppressedUntil"] == "2024-05-01T04:00:00Z")
     );
-    let incidents = v["incidents"].as_array().expect("incidents");
+    let incidents = v["Incidents"].as_array().expect("incidents");
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     assert_eq!(incidents[0]["AlertIds"].as_array().map(Vec::len), Some(2));
     assert_eq!(incidents[0]["Grouping"], "AnyAlert");

@@ -136,7 +136,7 @@ fn hunt(store: &Path, rule: &Path, extra: &[&str]) -> Vec<serde_json::Map<String
     let (ok, out, err) = peregrine(&args);
     assert!(ok, "hunt failed\n{out}\n{err}");
     let v: Value = serde_json::from_str(&out).expect("hunt JSON");
-    v["alerts"]
+    v["Alerts"]
         .as_array()
         .expect("alerts array")
         .iter()

@@ -293,7 +293,7 @@ fn write_ids(path: &Path, ids: &[u64]) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn read_ids(path: &PathBuf, into: &mut std::collections::HashSet<u64>) -> Result<()> {
+pub(crate) fn read_ids(path: &PathBuf, into: &mut crate::IdSet) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
     if bytes.len() % 8 != 0 {
         return Err(StoreError::Corrupt(format!(
