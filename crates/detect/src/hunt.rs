@@ -11,7 +11,7 @@ use crate::run::{self, RuleError, Window};
 use crate::suppress::{Suppressed, Suppressor};
 use engine::catalog::Catalog;
 use engine::datafusion::prelude::SessionContext;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default)]
 pub struct HuntResult {
@@ -56,8 +56,8 @@ pub async fn hunt(
 ) -> HuntResult {
     let mut out = HuntResult::default();
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    // Ids of the alerts listed as suppressed.
-    let mut held: BTreeSet<String> = BTreeSet::new();
+    // The alerts listed as suppressed: id → finding.
+    let mut held: BTreeMap<String, String> = BTreeMap::new();
     for rule in rules.iter().filter(|r| r.enabled) {
         out.rules_run += 1;
         let windows = if replay {
@@ -80,7 +80,11 @@ pub async fn hunt(
                     if let Some(until) = suppressor.suppressed_at(rw.now) {
                         out.suppressed_runs += 1;
                         for a in alerts.iter().filter(|a| !seen.contains(&a.system_alert_id)) {
-                            if held.insert(a.system_alert_id.clone()) {
+                            if !held.contains_key(&a.system_alert_id) {
+                                held.insert(
+                                    a.system_alert_id.clone(),
+                                    crate::alert::finding_key(a),
+                                );
                                 out.suppressed.push(Suppressor::record(a, rw.now, until));
                             }
                         }
@@ -108,9 +112,15 @@ pub async fn hunt(
             }
         }
     }
-    // Held back once but raised by a later run: reported, so not counted as suppressed.
-    out.suppressed
-        .retain(|s| !seen.contains(&s.system_alert_id));
+    // Held back once but raised by a later run (as the same alert or the same finding):
+    // reported, so not counted as suppressed.
+    let reported: BTreeSet<String> = out.alerts.iter().map(crate::alert::finding_key).collect();
+    out.suppressed.retain(|s| {
+        !seen.contains(&s.system_alert_id)
+            && held
+                .get(&s.system_alert_id)
+                .is_none_or(|f| !reported.contains(f))
+    });
     out.incidents = crate::incident::group(&out.alerts, rules, replay);
     out
 }
