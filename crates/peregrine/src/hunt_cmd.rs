@@ -207,6 +207,8 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
         HuntFormat::Json => {
             let mut v = serde_json::json!({
                 "Alerts": res.alerts,
+                "Incidents": res.incidents,
+                "Suppressed": res.suppressed,
                 "Summary": json_summary(&res),
             });
             if args.show_excluded {
@@ -244,13 +246,15 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
                 ("Hunt window".into(), format!("{} → {}", fmt(from), fmt(to))),
                 ("Rules run".into(), res.rules_run.to_string()),
                 ("Rule errors".into(), res.errors.len().to_string()),
+                ("Incidents".into(), res.incidents.len().to_string()),
+                ("Suppressed alerts".into(), res.suppressed.len().to_string()),
             ]
             .into_iter()
             .chain(exclusion_facts(&res))
             .collect(),
         };
-        std::fs::write(p, detect::report::html(&res.alerts, &meta))
-            .with_context(|| format!("writing {}", p.display()))?;
+        let html = detect::report::html_with_incidents(&res.alerts, &res.incidents, &meta);
+        std::fs::write(p, html).with_context(|| format!("writing {}", p.display()))?;
     }
     match &args.out {
         Some(p) => std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?,
@@ -305,6 +309,9 @@ fn json_summary(res: &detect::hunt::HuntResult) -> serde_json::Value {
         "Runs": res.runs,
         "Duplicates": res.duplicates,
         "RuleErrors": res.errors.len(),
+        "Incidents": res.incidents.len(),
+        "Suppressed": res.suppressed.len(),
+        "SuppressedRuns": res.suppressed_runs,
         "Excluded": res.excluded.len(),
         "Exclusions": res.exclusions,
     })
@@ -428,15 +435,61 @@ fn summary(res: &detect::hunt::HuntResult, show_excluded: bool) -> String {
         ]);
     }
     let mut out = crate::ingest_cmd::grid(&rows);
+    out.push_str(&incident_summary(res));
     out.push_str(&format!(
-        "{} alert(s) from {} rule(s) in {} run(s); {} repeated alert(s) reported once; {} rule error(s)\n",
+        "{} alert(s) from {} rule(s) in {} run(s); {} repeated alert(s) reported once; {} alert(s) suppressed in {} suppressed run(s); {} incident(s); {} rule error(s)\n",
         res.alerts.len(),
         res.rules_run,
         res.runs,
         res.duplicates,
+        res.suppressed.len(),
+        res.suppressed_runs,
+        res.incidents.len(),
         res.errors.len()
     ));
     out.push_str(&exclusions_summary(res, show_excluded));
+    out
+}
+
+/// The incidents as a table (when any), and what suppression held back.
+fn incident_summary(res: &detect::hunt::HuntResult) -> String {
+    let mut out = String::new();
+    if !res.incidents.is_empty() {
+        let mut rows = vec![vec![
+            "severity".to_string(),
+            "incident".into(),
+            "alerts".into(),
+            "first".into(),
+            "last".into(),
+            "grouping".into(),
+            "id".into(),
+        ]];
+        let mut incs: Vec<&detect::incident::Incident> = res.incidents.iter().collect();
+        incs.sort_by(|a, b| {
+            sev_rank(&b.severity)
+                .cmp(&sev_rank(&a.severity))
+                .then(a.first_activity_time.cmp(&b.first_activity_time))
+        });
+        for i in incs {
+            rows.push(vec![
+                i.severity.clone(),
+                i.title.clone(),
+                i.alert_ids.len().to_string(),
+                i.first_activity_time.clone(),
+                i.last_activity_time.clone(),
+                i.grouping.clone(),
+                i.incident_id.clone(),
+            ]);
+        }
+        out.push_str("\nincidents:\n");
+        out.push_str(&crate::ingest_cmd::grid(&rows));
+    }
+    for s in &res.suppressed {
+        out.push_str(&format!(
+            "suppressed: {} ({}) at {}, rule suppressed until {}\n",
+            s.alert_name, s.system_alert_id, s.run_time, s.suppressed_until
+        ));
+    }
     out
 }
 
