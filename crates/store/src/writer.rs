@@ -17,6 +17,7 @@ use engine::datafusion::arrow::datatypes::SchemaRef;
 use engine::datafusion::parquet::arrow::ArrowWriter;
 use engine::datafusion::parquet::basic::Compression;
 use engine::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use engine::datafusion::parquet::schema::types::ColumnPath;
 use engine::types::TICKS_PER_DAY;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -180,6 +181,8 @@ impl<'s> Transaction<'s> {
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_statistics_enabled(EnabledStatistics::Page)
+            // Unique per row by construction: a dictionary would only be built to be dropped.
+            .set_column_dictionary_enabled(ColumnPath::from("_ItemId"), false)
             .build();
         let file = std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
         let out = std::io::BufWriter::with_capacity(1 << 20, file);
