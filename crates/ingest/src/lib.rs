@@ -34,8 +34,8 @@ use store::{ColumnDef, Store, Transaction};
 pub use summary::{FileReport, Summary, TableCounts};
 
 /// Hand a table's buffered rows to the writer past either bound.
-const FLUSH_ROWS: usize = 128 * 1024;
-const FLUSH_BYTES: usize = 48 << 20;
+const FLUSH_ROWS: usize = 16 * 1024;
+const FLUSH_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -471,7 +471,7 @@ fn pipeline(
     counter: &AtomicU64,
     progress: &mut dyn Progress,
 ) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(4);
     let stored: HashMap<String, Vec<ColumnDef>> = txn
         .store()
         .manifest()
