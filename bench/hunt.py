@@ -39,8 +39,8 @@ tests (load average 4.4-7.5), --users 2000 --days 30 --reps 5: demo 85.8 s (497,
 rows); hunt 4.50 s (reps 4.59, 4.50, 3.73, 4.91, 4.27); the 10 queries one by one 4.77 s
 (new-country-signin 3.29 s, impossible-travel 0.33, sp-credential-foreign-signin-sentinel 0.33,
 password-spray-success 0.22, network-alert-ip-then-signin 0.17,
-sp-credential-foreign-signin-defender 0.15, suspicious-cloud-account-signin 0.09, signin-asn-
-mismatch 0.08, mfa-fatigue 0.07, sp-signin-many-ips 0.03); hunt / queries 0.94x. Same rows on
+sp-credential-foreign-signin-defender 0.15, suspicious-cloud-account-signin 0.09,
+signin-asn-mismatch 0.08, mfa-fatigue 0.07, sp-signin-many-ips 0.03); hunt / queries 0.94x. Same rows on
 both paths for all 10 rules (14 alerts; 1 row each, 5 for new-country-signin).
 """
 import argparse
