@@ -35,7 +35,7 @@ the group, on either path). Mismatches are printed and make the exit status 1. (
 uses the range placeholders today; `peregrine query` already had --now and --param, so the
 queries are pinned exactly as the hunt pins them, through the same engine RunOptions.)
 
-Measured 2026-11-23, release build, 2 cores (AMD EPYC) shared with other sessions' builds and
+Measured 2026-11-23, release build of 738b254, 2 cores (AMD EPYC) shared with other sessions' builds and
 tests (load average 4.4-7.5), --users 2000 --days 30 --reps 5: demo 85.8 s (497,550 ingested
 rows); hunt 4.50 s (reps 4.59, 4.50, 3.73, 4.91, 4.27); the 10 queries one by one 4.77 s
 (new-country-signin 3.29 s, impossible-travel 0.33, sp-credential-foreign-signin-sentinel 0.33,
