@@ -186,8 +186,11 @@ pub fn validate(
 }
 
 fn missing_table(e: &engine::EngineError) -> Option<String> {
+    if !e.is_unknown_table() {
+        return None;
+    }
     let msg = e.to_string();
-    let rest = msg.strip_prefix("unknown table '")?;
+    let rest = msg.strip_prefix(engine::error::UNKNOWN_TABLE)?;
     Some(rest.split('\'').next()?.to_string())
 }
 

@@ -22,7 +22,16 @@ pub enum EngineError {
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
+/// How the planner words a reference to a table the catalog does not have.
+pub const UNKNOWN_TABLE: &str = "unknown table '";
+
 impl EngineError {
+    /// Whether this is the planner's error for a table the catalog does not have (the one
+    /// error `union isfuzzy=true` tolerates in a leg).
+    pub fn is_unknown_table(&self) -> bool {
+        matches!(self, EngineError::Plan { message, .. } if message.starts_with(UNKNOWN_TABLE))
+    }
+
     pub fn plan(message: impl Into<String>, span: Span) -> Self {
         EngineError::Plan {
             message: message.into(),

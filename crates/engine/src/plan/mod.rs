@@ -197,7 +197,7 @@ impl<'a> Planner<'a> {
             Some(provider) => scan::scan_table(name, provider),
             None => {
                 let hint = table_hint(name);
-                bail!(span, "unknown table '{name}'{hint}")
+                bail!(span, "{}{name}'{hint}", crate::error::UNKNOWN_TABLE)
             }
         }
     }

@@ -44,9 +44,11 @@ impl Planner<'_> {
                         }
                     }
                 }
+                // isfuzzy tolerates legs over tables that do not exist, as Kusto does; any
+                // other error in a leg (a missing column, a type error) still fails the query.
                 UnionLeg::Pattern(p) => match self.tabular_name(&p.pattern, p.span, env) {
                     Ok(r) => legs.push((p.pattern.clone(), r)),
-                    Err(_) if fuzzy => {}
+                    Err(e) if fuzzy && e.is_unknown_table() => {}
                     Err(e) => return Err(e),
                 },
                 UnionLeg::Tabular(t) => {
@@ -59,7 +61,7 @@ impl Planner<'_> {
                     };
                     match self.tabular(t, env) {
                         Ok(r) => legs.push((name, r)),
-                        Err(_) if fuzzy => {}
+                        Err(e) if fuzzy && e.is_unknown_table() => {}
                         Err(e) => return Err(e),
                     }
                 }
