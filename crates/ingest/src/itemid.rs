@@ -17,16 +17,16 @@ pub fn item_id(table: &str, base: u128, index: u32) -> String {
     key.extend_from_slice(&base.to_le_bytes());
     key.extend_from_slice(&index.to_le_bytes());
     let h = xxh3_128(&key);
-    let b = h.to_be_bytes();
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, x) in h.to_be_bytes().iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 15)]));
+    }
+    out
 }
 
 /// The 64-bit hash the store keeps per row to recognise an `_ItemId`.

@@ -21,7 +21,7 @@ pub mod write;
 
 use identity::{Directory, Identities};
 use insights::{DayContext, Flags, activity_json, is_dormant, is_new_account, priority};
-use model::{DIMS, Interner, day_of};
+use model::{APP, BROWSER, COUNTRY, DEVICE, DIMS, ISP, Interner, RESOURCE, day_of};
 use read::{Reader, SIGNIN_TABLES, SignIn};
 use state::State;
 use std::collections::{BTreeSet, HashMap};
@@ -203,14 +203,18 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
     let mut writer = BaWriter::new(now);
     let mut act_cache: HashMap<Flags, Arc<str>> = HashMap::new();
     for &day in &days {
-        let mut evs: Vec<SignIn> = Vec::new();
+        let mut data = Vec::with_capacity(tables.len());
         for t in &tables {
-            evs.extend(read::signins_of_day(&reader, t, day)?);
+            data.push(read::signins_of_day(&reader, t, day)?);
+        }
+        let mut evs: Vec<SignIn> = Vec::with_capacity(data.iter().map(|d| d.len()).sum());
+        for d in &data {
+            d.rows(&mut evs);
         }
         if evs.is_empty() {
             continue;
         }
-        evs.sort_by(|a, b| (a.time, &a.item_id).cmp(&(b.time, &b.item_id)));
+        evs.sort_by(|a, b| (a.time, a.item_id).cmp(&(b.time, b.item_id)));
         report.days += 1;
         report.signins += evs.len() as u64;
         profile_day(
@@ -314,7 +318,7 @@ pub fn isp_of(asn: &str) -> String {
 }
 
 /// The device a sign-in came from: Entra device id, else device name.
-fn device_of(e: &SignIn) -> &str {
+fn device_of<'a>(e: &SignIn<'a>) -> &'a str {
     let id = e.device_id.trim();
     if !id.is_empty() && id != "00000000-0000-0000-0000-000000000000" {
         id
@@ -323,11 +327,80 @@ fn device_of(e: &SignIn) -> &str {
     }
 }
 
+/// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+    } else {
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{08}' => out.push_str("\\b"),
+                '\u{0c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// UsersInsights JSON (keys in Sentinel's order, booleans as JSON booleans).
+fn users_insights_json(
+    out: &mut String,
+    display: &str,
+    object_id: &str,
+    blast: &str,
+    dormant: bool,
+    new: bool,
+) {
+    out.clear();
+    out.push_str("{\"AccountDisplayName\":");
+    push_json_str(out, display);
+    out.push_str(",\"AccountObjectID\":");
+    push_json_str(out, object_id);
+    out.push_str(",\"BlastRadius\":");
+    push_json_str(out, blast);
+    out.push_str(",\"IsDormantAccount\":");
+    out.push_str(if dormant { "true" } else { "false" });
+    out.push_str(",\"IsNewAccount\":");
+    out.push_str(if new { "true" } else { "false" });
+    out.push('}');
+}
+
+/// DevicesInsights JSON.
+fn devices_insights_json(out: &mut String, browser: &str, os: &str, isp: &str, ua: &str) {
+    out.clear();
+    out.push_str("{\"Browser\":");
+    push_json_str(out, browser);
+    out.push_str(",\"DeviceFamily\":");
+    push_json_str(out, device_family(os));
+    out.push_str(",\"ISP\":");
+    push_json_str(out, isp);
+    out.push_str(",\"OperatingSystem\":");
+    push_json_str(out, os);
+    out.push_str(",\"UserAgent\":");
+    push_json_str(out, ua);
+    out.push('}');
+}
+
 struct Prepared {
     user: u32,
     vals: [u32; DIMS],
-    browser: String,
-    isp: String,
+}
+
+/// The user key of a sign-in: lower-cased UPN, else lower-cased object id ("" when neither).
+fn user_key(e: &SignIn) -> String {
+    if !e.upn.trim().is_empty() {
+        e.upn.trim().to_lowercase()
+    } else {
+        e.user_id.trim().to_lowercase()
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -342,103 +415,113 @@ fn profile_day(
     txn: &mut store::Transaction,
     act_cache: &mut HashMap<Flags, Arc<str>>,
 ) -> Result<(), String> {
-    // 1. Users and values to ids.
+    // 1. Users and values to ids (raw texts seen before today map straight to their ids).
     let mut prep: Vec<Option<Prepared>> = Vec::with_capacity(evs.len());
+    let mut user_of: HashMap<(&str, &str), Option<u32>> = HashMap::new();
+    let mut browser_of: HashMap<&str, u32> = HashMap::new();
+    let mut isp_of_raw: HashMap<&str, u32> = HashMap::new();
     for e in evs {
-        let key = if !e.upn.trim().is_empty() {
-            e.upn.trim().to_lowercase()
-        } else {
-            e.user_id.trim().to_lowercase()
+        let user = match user_of.get(&(e.upn, e.user_id)) {
+            Some(u) => *u,
+            None => {
+                let key = user_key(e);
+                let u = (!key.is_empty()).then(|| state.user_id(&key));
+                user_of.insert((e.upn, e.user_id), u);
+                u
+            }
         };
-        if key.is_empty() {
+        let Some(user) = user else {
             prep.push(None);
             continue;
-        }
-        let user = state.user_id(&key);
+        };
         while user_dept.len() <= user as usize {
             let k = state.users[user_dept.len()].key.clone();
             user_dept.push(dept_id(ids, depts, &k));
         }
-        let browser = browser_family(&e.browser_raw);
-        let isp = isp_of(&e.asn);
+        let browser = match browser_of.get(e.browser_raw) {
+            Some(&b) => b,
+            None => {
+                let b = state.values[BROWSER].intern(&browser_family(e.browser_raw));
+                browser_of.insert(e.browser_raw, b);
+                b
+            }
+        };
+        let isp = match isp_of_raw.get(e.asn) {
+            Some(&b) => b,
+            None => {
+                let b = state.values[ISP].intern(&isp_of(e.asn));
+                isp_of_raw.insert(e.asn, b);
+                b
+            }
+        };
         let mut vals = [0u32; DIMS];
-        let texts: [&str; DIMS] = [
-            e.app.trim(),
-            &browser,
-            e.country.trim(),
-            device_of(e),
-            &isp,
-            e.resource.trim(),
-        ];
-        for (d, t) in texts.iter().enumerate() {
-            vals[d] = state.values[d].intern(t);
-        }
-        prep.push(Some(Prepared {
-            user,
-            vals,
-            browser,
-            isp,
-        }));
+        vals[APP] = state.values[APP].intern(e.app.trim());
+        vals[BROWSER] = browser;
+        vals[COUNTRY] = state.values[COUNTRY].intern(e.country.trim());
+        vals[DEVICE] = state.values[DEVICE].intern(device_of(e));
+        vals[ISP] = isp;
+        vals[RESOURCE] = state.values[RESOURCE].intern(e.resource.trim());
+        prep.push(Some(Prepared { user, vals }));
     }
     // 2. Insights against the days before.
     {
         let mut ctx = DayContext::new(state, user_dept, day);
+        let mut ui = String::with_capacity(256);
+        let mut di = String::with_capacity(512);
         for (e, p) in evs.iter().zip(&prep) {
             let Some(p) = p else { continue };
             let flags = ctx.activity(p.user, &p.vals);
             let u = state.users.get(p.user as usize);
             let key = u.map(|u| u.key.as_str()).unwrap_or("");
             let dir = ids.lookup(key);
-            let created_day = ids.created(key, &e.user_id).map(day_of);
+            let created_day = ids.created(key, e.user_id).map(day_of);
             let new = is_new_account(day, created_day);
             let dormant = is_dormant(day, u, created_day);
             let display = dir
                 .map(|d| d.display.as_str())
                 .filter(|s| !s.is_empty())
-                .unwrap_or(&e.display);
+                .unwrap_or(e.display);
             let object_id = dir
                 .map(|d| d.object_id.as_str())
                 .filter(|s| !s.is_empty())
-                .unwrap_or(&e.user_id);
-            let users_insights = serde_json::json!({
-                "AccountDisplayName": display,
-                "AccountObjectID": object_id,
-                "BlastRadius": dir.map(Directory::blast_radius).unwrap_or("Low"),
-                "IsDormantAccount": dormant,
-                "IsNewAccount": new,
-            })
-            .to_string();
-            let devices_insights = serde_json::json!({
-                "Browser": p.browser,
-                "DeviceFamily": device_family(&e.os),
-                "ISP": p.isp,
-                "OperatingSystem": e.os,
-                "UserAgent": e.user_agent,
-            })
-            .to_string();
+                .unwrap_or(e.user_id);
+            users_insights_json(
+                &mut ui,
+                display,
+                object_id,
+                dir.map(Directory::blast_radius).unwrap_or("Low"),
+                dormant,
+                new,
+            );
+            devices_insights_json(
+                &mut di,
+                state.values[BROWSER].name(p.vals[BROWSER]),
+                e.os,
+                state.values[ISP].name(p.vals[ISP]),
+                e.user_agent,
+            );
             let act = act_cache
                 .entry(flags)
-                .or_insert_with(|| Arc::from(activity_json(flags)))
-                .clone();
-            let upn = if e.upn.is_empty() { &e.user_id } else { &e.upn };
+                .or_insert_with(|| Arc::from(activity_json(flags)));
+            let upn = if e.upn.is_empty() { e.user_id } else { e.upn };
             let user_name = match upn.rsplit_once('@') {
-                Some((name, _)) => name.to_string(),
-                None => e.display.clone(),
+                Some((name, _)) => name,
+                None => e.display,
             };
             writer.push(
                 txn,
                 BaRow {
                     time: e.time,
-                    source_record_id: e.item_id.clone(),
+                    source_record_id: e.item_id,
                     activity_type: if e.ok { "LogOn" } else { "FailedLogOn" },
                     native_table: e.table,
                     user_name,
-                    upn: upn.clone(),
-                    ip: e.ip.clone(),
-                    location: e.country.clone(),
-                    source_device: e.device_name.clone(),
-                    users_insights,
-                    devices_insights,
+                    upn,
+                    ip: e.ip,
+                    location: e.country,
+                    source_device: e.device_name,
+                    users_insights: &ui,
+                    devices_insights: &di,
                     activity_insights: act,
                     priority: priority(flags, dormant, new),
                 },
@@ -455,14 +538,14 @@ fn profile_day(
             && e.time >= u.last_seen
         {
             u.last_seen = e.time;
-            if !e.upn.is_empty() {
-                u.upn = e.upn.clone();
+            if !e.upn.is_empty() && u.upn != e.upn {
+                u.upn = e.upn.to_string();
             }
-            if !e.user_id.is_empty() {
-                u.object_id = e.user_id.clone();
+            if !e.user_id.is_empty() && u.object_id != e.user_id {
+                u.object_id = e.user_id.to_string();
             }
-            if !e.display.is_empty() {
-                u.display = e.display.clone();
+            if !e.display.is_empty() && u.display != e.display {
+                u.display = e.display.to_string();
             }
         }
     }
