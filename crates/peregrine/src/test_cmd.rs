@@ -1,6 +1,7 @@
 //! `peregrine rules test`: each rule's fixtures (`<dir>/tests/<stem>/<case>/`) ingested into a
 //! temporary store, the rule run with `now` pinned to the case's, and the alerts compared with
-//! `expect.yaml` (see `detect::fixture`). Every rule needs at least one positive case (alerts
+//! `expect.yaml` (see `detect::fixture`). Rules that read UEBA's tables get `ueba::run` over the
+//! case's store first. Every rule needs at least one positive case (alerts
 //! expected) and one negative case (none expected).
 
 use anyhow::{Context, Result};
@@ -90,6 +91,16 @@ async fn run_case(rule: &detect::Rule, case: &Case, dir: &Path) -> Result<Vec<St
                 .map(|e| format!("{}: not ingested: {e}", f.path.display()))
         })
         .collect();
+    // Rules over UEBA's tables need them computed, as `peregrine ingest` does after sign-ins.
+    if rule.query.contains("BehaviorAnalytics") || rule.query.contains("UserPeerAnalytics") {
+        let opts = ueba::Options {
+            now: Some(case.expect.now),
+            full: true,
+        };
+        if let Err(e) = ueba::run(&mut st, &opts) {
+            problems.push(format!("running UEBA on the fixture: {e}"));
+        }
+    }
     drop(st);
     let st = store::Store::open(&root).context("opening the fixture store")?;
     // Tables the fixture does not hold are present but empty, as in a workspace without them.

@@ -48,6 +48,9 @@ pub struct Report {
     pub behavior_rows: u64,
     pub identity_rows: u64,
     pub peer_rows: u64,
+    /// Wall time of each phase (reading and profiling the days, identity, peers, commit,
+    /// state), for the benchmark.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Report {
@@ -156,6 +159,12 @@ fn stale_reason(state: &State, store: &Store, ids: &Identities) -> Option<String
 
 /// Runs UEBA over the store: profiles new days (or everything) and writes the tables.
 pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
+    let mut clock = std::time::Instant::now();
+    let mut phases = Vec::new();
+    let mut lap = |name: &'static str| {
+        phases.push((name, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
     let root = store.root().to_path_buf();
     let reader = Reader::new(store)?;
     let ids = Identities::load(store, &reader)?;
@@ -171,6 +180,7 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
     }
     let incremental = state.is_some();
     let mut state = state.unwrap_or_else(State::new);
+    lap("load state and directory");
     report.mode = if incremental { "incremental" } else { "full" };
 
     let files = signin_files(store);
@@ -232,6 +242,7 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
     }
     writer.flush(&mut txn)?;
     report.behavior_rows = writer.written;
+    lap("profile days");
 
     for u in &mut state.users {
         u.directory_fp = user_fp(&ids, &u.key, &u.object_id);
@@ -243,14 +254,20 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
         &state,
         &ids,
     )?;
+    lap("IdentityInfo");
     let peers = peers::compute(&state, &ids);
+    lap("peers");
     report.peer_rows = outputs::write_peers(&mut txn, &state, &ids, &peers, now)?;
+    lap("write UserPeerAnalytics");
     txn.commit().map_err(|e| e.to_string())?;
+    lap("commit");
 
     state.signin_files = files.into_iter().map(|(p, _)| p).collect();
     state.output_files = output_files(store);
     state.prune();
     state.save(&root)?;
+    lap("save state");
+    report.phases = phases;
     Ok(report)
 }
 

@@ -35,21 +35,48 @@ fn jaccard<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> f64 {
     }
 }
 
+/// Jaccard similarity of two ascending, duplicate-free slices.
+fn jaccard_sorted(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
+        0.0
+    } else {
+        inter as f64 / union as f64
+    }
+}
+
 pub fn compute(state: &State, ids: &Identities) -> Vec<Peer> {
     let n = state.users.len();
     // Behaviour features and directory facts per user.
-    let features: Vec<BTreeSet<u64>> = state
+    let features: Vec<Vec<u64>> = state
         .users
         .iter()
         .map(|u| {
-            [APP, RESOURCE]
+            let mut f: Vec<u64> = [APP, RESOURCE]
                 .iter()
                 .flat_map(|&d| {
                     u.dims[d]
                         .keys()
                         .map(move |&v| ((d as u64) << 32) | u64::from(v))
                 })
-                .collect()
+                .collect();
+            f.sort_unstable();
+            f
         })
         .collect();
     let dirs: Vec<(String, BTreeSet<String>)> = state
@@ -82,12 +109,18 @@ pub fn compute(state: &State, ids: &Identities) -> Vec<Peer> {
             by_feature.entry(f).or_default().push(u);
         }
     }
+    // Rank of each user in key order: ties compare ranks instead of keys.
+    let mut key_rank = vec![0u32; n];
+    for (i, &u) in order.iter().enumerate() {
+        key_rank[u as usize] = i as u32;
+    }
     let mut out = Vec::new();
+    let mut cands: Vec<u32> = Vec::new();
     for &u in &order {
         let ui = u as usize;
         let (dept, groups) = &dirs[ui];
         let org = !dept.is_empty() || !groups.is_empty();
-        let mut cands: BTreeSet<u32> = BTreeSet::new();
+        cands.clear();
         if org {
             if let Some(v) = by_dept.get(dept.as_str()) {
                 cands.extend(v.iter().copied());
@@ -104,12 +137,15 @@ pub fn compute(state: &State, ids: &Identities) -> Vec<Peer> {
                 }
             }
         }
-        cands.remove(&u);
+        cands.sort_unstable();
+        cands.dedup();
         let mut scored: Vec<(f64, f64, u32)> = cands
-            .into_iter()
+            .iter()
+            .copied()
+            .filter(|&c| c != u)
             .filter_map(|c| {
                 let ci = c as usize;
-                let beh = jaccard(&features[ui], &features[ci]);
+                let beh = jaccard_sorted(&features[ui], &features[ci]);
                 let score = if org {
                     let (cd, cg) = &dirs[ci];
                     f64::from(u8::from(!dept.is_empty() && cd == dept)) + jaccard(groups, cg)
@@ -119,13 +155,16 @@ pub fn compute(state: &State, ids: &Identities) -> Vec<Peer> {
                 (score > 0.0).then_some((score, beh, c))
             })
             .collect();
-        scored.sort_by(|a, b| {
-            b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)).then_with(|| {
-                state.users[a.2 as usize]
-                    .key
-                    .cmp(&state.users[b.2 as usize].key)
-            })
-        });
+        let by_rank = |a: &(f64, f64, u32), b: &(f64, f64, u32)| {
+            b.0.total_cmp(&a.0)
+                .then(b.1.total_cmp(&a.1))
+                .then_with(|| key_rank[a.2 as usize].cmp(&key_rank[b.2 as usize]))
+        };
+        if scored.len() > MAX_PEERS {
+            scored.select_nth_unstable_by(MAX_PEERS - 1, by_rank);
+            scored.truncate(MAX_PEERS);
+        }
+        scored.sort_by(by_rank);
         for (i, (_, _, p)) in scored.into_iter().take(MAX_PEERS).enumerate() {
             out.push(Peer {
                 user: u,

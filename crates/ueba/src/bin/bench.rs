@@ -173,6 +173,9 @@ fn main() -> std::process::ExitCode {
             },
         )?;
         print!("{}", r.render());
+        for (p, d) in &r.phases {
+            println!("  {p}: {d:.1?}");
+        }
         println!(
             "full: {:.1?}, peak RSS so far {} MiB",
             t1.elapsed(),
@@ -182,6 +185,9 @@ fn main() -> std::process::ExitCode {
         let t2 = Instant::now();
         let r = ueba::run(&mut store, &ueba::Options::default())?;
         print!("{}", r.render());
+        for (p, d) in &r.phases {
+            println!("  {p}: {d:.1?}");
+        }
         println!(
             "incremental (one day): {:.1?}, peak RSS {} MiB",
             t2.elapsed(),
