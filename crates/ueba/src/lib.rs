@@ -10,6 +10,7 @@
 //! or the outputs were touched, the run recomputes everything instead. Definitions:
 //! docs/ueba.md.
 
+pub mod codec;
 pub mod identity;
 pub mod insights;
 pub mod model;

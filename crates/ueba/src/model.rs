@@ -90,6 +90,21 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// An interner holding `names` (ids 1..=len, in order).
+    pub fn from_names(names: Vec<String>) -> Interner {
+        let mut i = Interner {
+            names,
+            index: HashMap::new(),
+        };
+        i.rebuild();
+        i
+    }
+
+    /// The names, by id - 1.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     pub fn rebuild(&mut self) {
         self.index = self
             .names
