@@ -23,7 +23,7 @@ pub mod write;
 use identity::{Directory, Identities};
 use insights::{DayContext, Flags, activity_json, is_dormant, is_new_account, priority};
 use model::{APP, BROWSER, COUNTRY, DEVICE, DIMS, ISP, Interner, RESOURCE, day_of};
-use read::{Reader, SIGNIN_TABLES, SignIn};
+use read::{AUDIT_TABLE, AuditOp, Reader, SIGNIN_TABLES, SignIn};
 use state::State;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -46,6 +46,8 @@ pub struct Report {
     pub full_reason: Option<String>,
     pub days: usize,
     pub signins: u64,
+    /// User-initiated AuditLogs operations profiled.
+    pub operations: u64,
     pub behavior_rows: u64,
     pub identity_rows: u64,
     pub peer_rows: u64,
@@ -57,10 +59,11 @@ pub struct Report {
 impl Report {
     pub fn render(&self) -> String {
         let mut s = format!(
-            "ueba: {} run, {} day(s), {} sign-in(s) profiled: BehaviorAnalytics +{} rows, IdentityInfo {} derived rows, UserPeerAnalytics {} rows\n",
+            "ueba: {} run, {} day(s), {} sign-in(s) and {} audit operation(s) profiled: BehaviorAnalytics +{} rows, IdentityInfo {} derived rows, UserPeerAnalytics {} rows\n",
             self.mode,
             self.days,
             self.signins,
+            self.operations,
             self.behavior_rows,
             self.identity_rows,
             self.peer_rows
@@ -80,10 +83,10 @@ pub fn has_new_signins(store: &Store) -> bool {
     signin_files(store).iter().any(|(p, _)| !done.contains(p))
 }
 
-/// The sign-in files of the store with the UTC day range of their rows.
+/// The input files of the store (sign-ins and AuditLogs) with the UTC day range of their rows.
 fn signin_files(store: &Store) -> Vec<(String, Option<(i32, i32)>)> {
     let mut out = Vec::new();
-    for t in SIGNIN_TABLES {
+    for t in SIGNIN_TABLES.into_iter().chain([AUDIT_TABLE]) {
         if let Some(e) = store.table(t) {
             for f in &e.files {
                 let range = match (f.min_time, f.max_time) {
@@ -144,7 +147,7 @@ fn stale_reason(state: &State, store: &Store, ids: &Identities) -> Option<String
                 && *lo <= last
             {
                 return Some(format!(
-                    "new sign-ins reach back into an already profiled day ({})",
+                    "new sign-ins or audit records reach back into an already profiled day ({})",
                     store::writer::day_name(i64::from(*lo))
                 ));
             }
@@ -206,6 +209,7 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
         .into_iter()
         .filter(|t| store.table(t).is_some())
         .collect();
+    let has_audit = store.table(AUDIT_TABLE).is_some();
 
     let mut txn = store.begin();
     if !incremental {
@@ -222,12 +226,18 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
         for d in &data {
             d.rows(&mut evs);
         }
-        if evs.is_empty() {
+        let ops = if has_audit {
+            read::audit_of_day(&reader, day)?
+        } else {
+            Vec::new()
+        };
+        if evs.is_empty() && ops.is_empty() {
             continue;
         }
         evs.sort_by(|a, b| (a.time, a.item_id).cmp(&(b.time, b.item_id)));
         report.days += 1;
         report.signins += evs.len() as u64;
+        report.operations += ops.len() as u64;
         profile_day(
             &mut state,
             &ids,
@@ -235,6 +245,7 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
             &mut user_dept,
             day,
             &evs,
+            &ops,
             &mut writer,
             &mut txn,
             &mut act_cache,
@@ -429,6 +440,7 @@ fn profile_day(
     user_dept: &mut Vec<u32>,
     day: i32,
     evs: &[SignIn],
+    ops: &[AuditOp],
     writer: &mut BaWriter,
     txn: &mut store::Transaction,
     act_cache: &mut HashMap<Flags, Arc<str>>,
@@ -532,6 +544,7 @@ fn profile_day(
                     time: e.time,
                     source_record_id: e.item_id,
                     activity_type: if e.ok { "LogOn" } else { "FailedLogOn" },
+                    action_type: "Sign-in",
                     native_table: e.table,
                     user_name,
                     upn,
@@ -539,9 +552,66 @@ fn profile_day(
                     location: e.country,
                     source_device: e.device_name,
                     users_insights: &ui,
-                    devices_insights: &di,
-                    activity_insights: act,
+                    devices_insights: Some(&di),
+                    activity_insights: Some(act),
                     priority: priority(flags, dormant, new),
+                },
+            )?;
+        }
+        // Directory operations of the day's users (they do not teach the baselines).
+        for a in ops {
+            let key = if a.upn.is_empty() {
+                a.user_id.to_lowercase()
+            } else {
+                a.upn.to_lowercase()
+            };
+            let u = state
+                .user_index
+                .get(&key)
+                .and_then(|&i| state.users.get(i as usize));
+            let dir = ids.lookup(&key);
+            let created_day = ids.created(&key, &a.user_id).map(day_of);
+            let new = is_new_account(day, created_day);
+            let dormant = is_dormant(day, u, created_day);
+            let display = dir
+                .map(|d| d.display.as_str())
+                .filter(|s| !s.is_empty())
+                .or(u.map(|u| u.display.as_str()))
+                .unwrap_or("");
+            let object_id = dir
+                .map(|d| d.object_id.as_str())
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&a.user_id);
+            users_insights_json(
+                &mut ui,
+                display,
+                object_id,
+                dir.map(Directory::blast_radius).unwrap_or("Low"),
+                dormant,
+                new,
+            );
+            let upn = if a.upn.is_empty() { &a.user_id } else { &a.upn };
+            let user_name = match upn.rsplit_once('@') {
+                Some((name, _)) => name,
+                None => display,
+            };
+            writer.push(
+                txn,
+                BaRow {
+                    time: a.time,
+                    source_record_id: &a.item_id,
+                    activity_type: &a.category,
+                    action_type: &a.operation,
+                    native_table: AUDIT_TABLE,
+                    user_name,
+                    upn,
+                    ip: &a.ip,
+                    location: "",
+                    source_device: "",
+                    users_insights: &ui,
+                    devices_insights: None,
+                    activity_insights: None,
+                    priority: priority(0, dormant, new),
                 },
             )?;
         }

@@ -18,6 +18,7 @@ pub struct BaRow<'a> {
     pub time: i64,
     pub source_record_id: &'a str,
     pub activity_type: &'a str,
+    pub action_type: &'a str,
     pub native_table: &'a str,
     pub user_name: &'a str,
     pub upn: &'a str,
@@ -25,13 +26,16 @@ pub struct BaRow<'a> {
     pub location: &'a str,
     pub source_device: &'a str,
     pub users_insights: &'a str,
-    pub devices_insights: &'a str,
-    pub activity_insights: &'a str,
+    /// None (null) for audit operations.
+    pub devices_insights: Option<&'a str>,
+    pub activity_insights: Option<&'a str>,
     pub priority: i32,
 }
 
 /// A text field of a row.
 type Field = for<'r, 's> fn(&'r BaRow<'s>) -> &'s str;
+/// A text field that may be null.
+type OptField = for<'r, 's> fn(&'r BaRow<'s>) -> Option<&'s str>;
 
 /// Where a stored column's values come from.
 enum Slot {
@@ -39,6 +43,7 @@ enum Slot {
     Processed,
     Priority(Int32Builder),
     Text(Field, StringBuilder),
+    OptText(OptField, StringBuilder),
     Const(&'static str),
     ItemId(StringBuilder),
     Null,
@@ -80,6 +85,7 @@ pub fn item_id(source_record_id: &str) -> String {
 
 fn slot_of(name: &str) -> Slot {
     let text = |f: Field| Slot::Text(f, StringBuilder::new());
+    let opt = |f: OptField| Slot::OptText(f, StringBuilder::new());
     match name {
         "TimeGenerated" => Slot::Time(Int64Builder::new()),
         "TimeProcessed" => Slot::Processed,
@@ -93,9 +99,9 @@ fn slot_of(name: &str) -> Slot {
         "SourceIPLocation" => text(|r| r.location),
         "SourceDevice" => text(|r| r.source_device),
         "UsersInsights" => text(|r| r.users_insights),
-        "DevicesInsights" => text(|r| r.devices_insights),
-        "ActivityInsights" => text(|r| r.activity_insights),
-        "ActionType" => Slot::Const("Sign-in"),
+        "DevicesInsights" => opt(|r| r.devices_insights),
+        "ActivityInsights" => opt(|r| r.activity_insights),
+        "ActionType" => text(|r| r.action_type),
         "EventSource" => Slot::Const("Azure AD"),
         "EventVendor" => Slot::Const("Microsoft"),
         "Type" => Slot::Const(TABLE),
@@ -126,6 +132,7 @@ impl BaWriter {
                 Slot::Time(b) => b.append_value(row.time),
                 Slot::Priority(b) => b.append_value(row.priority),
                 Slot::Text(f, b) => b.append_value(f(&row)),
+                Slot::OptText(f, b) => b.append_option(f(&row)),
                 Slot::ItemId(b) => b.append_value(&item),
                 Slot::Processed | Slot::Const(_) | Slot::Null => {}
             }
@@ -149,7 +156,7 @@ impl BaWriter {
             let a: ArrayRef = match s {
                 Slot::Time(b) => Arc::new(b.finish()),
                 Slot::Priority(b) => Arc::new(b.finish()),
-                Slot::Text(_, b) | Slot::ItemId(b) => Arc::new(b.finish()),
+                Slot::Text(_, b) | Slot::OptText(_, b) | Slot::ItemId(b) => Arc::new(b.finish()),
                 Slot::Processed => Arc::new(Int64Array::from_value(self.now, n)),
                 Slot::Const(v) => {
                     let mut b = StringBuilder::with_capacity(n, n * v.len());
