@@ -2,9 +2,10 @@
 //! UTF-8 strings, day lists delta-encoded. Compact and fast for large tenants; every read is
 //! bounds-checked (a damaged file reads as "no state", and the run recomputes everything).
 
+use crate::model::HashMap;
 use crate::model::{DIMS, Interner};
 use crate::state::{State, UserState};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// File magic: "PEREGRINE UEBA STATE", version 2.
 const MAGIC: &[u8; 8] = b"PGUEBA\x00\x02";
@@ -193,7 +194,7 @@ pub fn decode(bytes: &[u8]) -> Option<State> {
         };
         for d in 0..DIMS {
             let k = r.len()?;
-            let mut m = HashMap::with_capacity(k);
+            let mut m = HashMap::with_capacity_and_hasher(k, Default::default());
             for _ in 0..k {
                 let v = u32::try_from(r.u()?).ok()?;
                 m.insert(v, r.days()?);

@@ -20,12 +20,13 @@ pub mod read;
 pub mod state;
 pub mod write;
 
+use crate::model::HashMap;
 use identity::{Directory, Identities};
 use insights::{DayContext, Flags, activity_json, is_dormant, is_new_account, priority};
 use model::{APP, BROWSER, COUNTRY, DEVICE, DIMS, ISP, Interner, RESOURCE, day_of};
 use read::{AUDIT_TABLE, AuditOp, Reader, SIGNIN_TABLES, SignIn};
 use state::State;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::Store;
 use write::{BaRow, BaWriter};
@@ -216,7 +217,7 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
         txn.replace_table(write::TABLE).map_err(|e| e.to_string())?;
     }
     let mut writer = BaWriter::new(now);
-    let mut act_cache: HashMap<Flags, Arc<str>> = HashMap::new();
+    let mut act_cache: HashMap<Flags, Arc<str>> = HashMap::default();
     for &day in &days {
         let mut data = Vec::with_capacity(tables.len());
         for t in &tables {
@@ -447,9 +448,9 @@ fn profile_day(
 ) -> Result<(), String> {
     // 1. Users and values to ids (raw texts seen before today map straight to their ids).
     let mut prep: Vec<Option<Prepared>> = Vec::with_capacity(evs.len());
-    let mut user_of: HashMap<(&str, &str), Option<u32>> = HashMap::new();
-    let mut browser_of: HashMap<&str, u32> = HashMap::new();
-    let mut isp_of_raw: HashMap<&str, u32> = HashMap::new();
+    let mut user_of: HashMap<(&str, &str), Option<u32>> = HashMap::default();
+    let mut browser_of: HashMap<&str, u32> = HashMap::default();
+    let mut isp_of_raw: HashMap<&str, u32> = HashMap::default();
     for e in evs {
         let user = match user_of.get(&(e.upn, e.user_id)) {
             Some(u) => *u,

@@ -7,9 +7,10 @@
 //! then the peer's key (lower-cased UPN) ascending. Peers need a positive score.
 
 use crate::identity::Identities;
+use crate::model::HashMap;
 use crate::model::{APP, RESOURCE};
 use crate::state::State;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 pub const TABLE: &str = "UserPeerAnalytics";
 pub const MAX_PEERS: usize = 20;
@@ -94,9 +95,9 @@ pub fn compute(state: &State, ids: &Identities) -> Vec<Peer> {
             .key
             .cmp(&state.users[*b as usize].key)
     });
-    let mut by_dept: HashMap<&str, Vec<u32>> = HashMap::new();
-    let mut by_group: HashMap<&str, Vec<u32>> = HashMap::new();
-    let mut by_feature: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut by_dept: HashMap<&str, Vec<u32>> = HashMap::default();
+    let mut by_group: HashMap<&str, Vec<u32>> = HashMap::default();
+    let mut by_feature: HashMap<u64, Vec<u32>> = HashMap::default();
     for &u in &order {
         let (dept, groups) = &dirs[u as usize];
         if !dept.is_empty() {

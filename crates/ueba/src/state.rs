@@ -6,9 +6,10 @@
 //! value, the days the value was seen — pruned to the longest look-back window. Indexes by
 //! value (tenant) and by (department, value) (peers) are rebuilt from it on load.
 
+use crate::model::HashMap;
 use crate::model::{DIMS, Interner, MAX_WINDOW_DAYS};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -123,7 +124,7 @@ impl State {
             .enumerate()
             .map(|(i, u)| (u.key.clone(), i as u32))
             .collect();
-        self.tenant = vec![HashMap::new(); DIMS];
+        self.tenant = vec![HashMap::default(); DIMS];
         for (ui, u) in self.users.iter().enumerate() {
             for (d, m) in u.dims.iter().enumerate() {
                 for (&v, days) in m {
