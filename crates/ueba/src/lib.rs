@@ -217,43 +217,74 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
         txn.replace_table(write::TABLE).map_err(|e| e.to_string())?;
     }
     let mut writer = BaWriter::new(now);
+    let cols = writer.columns().to_vec();
     let mut act_cache: HashMap<Flags, Arc<str>> = HashMap::default();
-    for &day in &days {
-        let mut data = Vec::with_capacity(tables.len());
-        for t in &tables {
-            data.push(read::signins_of_day(&reader, t, day)?);
-        }
-        let mut evs: Vec<SignIn> = Vec::with_capacity(data.iter().map(|d| d.len()).sum());
-        for d in &data {
-            d.rows(&mut evs);
-        }
-        let ops = if has_audit {
-            read::audit_of_day(&reader, day)?
-        } else {
-            Vec::new()
+    // Profiling on this thread, Parquet encoding of the finished chunks on another (a
+    // bounded channel keeps at most two chunks in flight).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<write::Batch>(1);
+    let (profiled, written) = std::thread::scope(|sc| {
+        let store_writer = sc.spawn(move || -> Result<store::Transaction<'_>, String> {
+            for b in rx {
+                txn.write(write::TABLE, &cols, &b.batch, &b.ids)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(txn)
+        });
+        let mut send = |b: Option<write::Batch>| -> Result<(), String> {
+            match b {
+                Some(b) => tx
+                    .send(b)
+                    .map_err(|_| "the BehaviorAnalytics writer stopped".to_string()),
+                None => Ok(()),
+            }
         };
-        if evs.is_empty() && ops.is_empty() {
-            continue;
-        }
-        evs.sort_by(|a, b| (a.time, a.item_id).cmp(&(b.time, b.item_id)));
-        report.days += 1;
-        report.signins += evs.len() as u64;
-        report.operations += ops.len() as u64;
-        profile_day(
-            &mut state,
-            &ids,
-            &mut depts,
-            &mut user_dept,
-            day,
-            &evs,
-            &ops,
-            &mut writer,
-            &mut txn,
-            &mut act_cache,
-        )?;
-        state.last_day = Some(state.last_day.map_or(day, |l| l.max(day)));
-    }
-    writer.flush(&mut txn)?;
+        let profiled = (|| -> Result<(), String> {
+            for &day in &days {
+                let mut data = Vec::with_capacity(tables.len());
+                for t in &tables {
+                    data.push(read::signins_of_day(&reader, t, day)?);
+                }
+                let mut evs: Vec<SignIn> = Vec::with_capacity(data.iter().map(|d| d.len()).sum());
+                for d in &data {
+                    d.rows(&mut evs);
+                }
+                let ops = if has_audit {
+                    read::audit_of_day(&reader, day)?
+                } else {
+                    Vec::new()
+                };
+                if evs.is_empty() && ops.is_empty() {
+                    continue;
+                }
+                evs.sort_by(|a, b| (a.time, a.item_id).cmp(&(b.time, b.item_id)));
+                report.days += 1;
+                report.signins += evs.len() as u64;
+                report.operations += ops.len() as u64;
+                profile_day(
+                    &mut state,
+                    &ids,
+                    &mut depts,
+                    &mut user_dept,
+                    day,
+                    &evs,
+                    &ops,
+                    &mut writer,
+                    &mut send,
+                    &mut act_cache,
+                )?;
+                state.last_day = Some(state.last_day.map_or(day, |l| l.max(day)));
+            }
+            send(writer.flush()?)
+        })();
+        drop(tx);
+        let written = store_writer
+            .join()
+            .unwrap_or_else(|_| Err("the BehaviorAnalytics writer panicked".into()));
+        (profiled, written)
+    });
+    // A writer error explains a profiling error ("writer stopped"), so it goes first.
+    let mut txn = written?;
+    profiled?;
     report.behavior_rows = writer.written;
     lap("profile days");
 
@@ -443,7 +474,7 @@ fn profile_day(
     evs: &[SignIn],
     ops: &[AuditOp],
     writer: &mut BaWriter,
-    txn: &mut store::Transaction,
+    send: &mut dyn FnMut(Option<write::Batch>) -> Result<(), String>,
     act_cache: &mut HashMap<Flags, Arc<str>>,
 ) -> Result<(), String> {
     // 1. Users and values to ids (raw texts seen before today map straight to their ids).
@@ -539,25 +570,22 @@ fn profile_day(
                 Some((name, _)) => name,
                 None => e.display,
             };
-            writer.push(
-                txn,
-                BaRow {
-                    time: e.time,
-                    source_record_id: e.item_id,
-                    activity_type: if e.ok { "LogOn" } else { "FailedLogOn" },
-                    action_type: "Sign-in",
-                    native_table: e.table,
-                    user_name,
-                    upn,
-                    ip: e.ip,
-                    location: e.country,
-                    source_device: e.device_name,
-                    users_insights: &ui,
-                    devices_insights: Some(&di),
-                    activity_insights: Some(act),
-                    priority: priority(flags, dormant, new),
-                },
-            )?;
+            send(writer.push(BaRow {
+                time: e.time,
+                source_record_id: e.item_id,
+                activity_type: if e.ok { "LogOn" } else { "FailedLogOn" },
+                action_type: "Sign-in",
+                native_table: e.table,
+                user_name,
+                upn,
+                ip: e.ip,
+                location: e.country,
+                source_device: e.device_name,
+                users_insights: &ui,
+                devices_insights: Some(&di),
+                activity_insights: Some(act),
+                priority: priority(flags, dormant, new),
+            })?)?;
         }
         // Directory operations of the day's users (they do not teach the baselines).
         for a in ops {
@@ -596,25 +624,22 @@ fn profile_day(
                 Some((name, _)) => name,
                 None => display,
             };
-            writer.push(
-                txn,
-                BaRow {
-                    time: a.time,
-                    source_record_id: &a.item_id,
-                    activity_type: &a.category,
-                    action_type: &a.operation,
-                    native_table: AUDIT_TABLE,
-                    user_name,
-                    upn,
-                    ip: &a.ip,
-                    location: "",
-                    source_device: "",
-                    users_insights: &ui,
-                    devices_insights: None,
-                    activity_insights: None,
-                    priority: priority(0, dormant, new),
-                },
-            )?;
+            send(writer.push(BaRow {
+                time: a.time,
+                source_record_id: &a.item_id,
+                activity_type: &a.category,
+                action_type: &a.operation,
+                native_table: AUDIT_TABLE,
+                user_name,
+                upn,
+                ip: &a.ip,
+                location: "",
+                source_device: "",
+                users_insights: &ui,
+                devices_insights: None,
+                activity_insights: None,
+                priority: priority(0, dormant, new),
+            })?)?;
         }
     }
     // 3. Learn the day.

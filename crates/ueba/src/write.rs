@@ -1,5 +1,6 @@
 //! Writing BehaviorAnalytics rows: typed Arrow columns built directly (no per-row JSON), in
-//! chunks, with Sentinel's full column list.
+//! chunks, with Sentinel's full column list. The chunks go to the store on a separate thread
+//! (`lib::run`), so Parquet encoding overlaps with profiling.
 
 use engine::KqlType;
 use engine::datafusion::arrow::array::{
@@ -7,10 +8,10 @@ use engine::datafusion::arrow::array::{
 };
 use engine::datafusion::arrow::datatypes::Schema;
 use std::sync::Arc;
-use store::{ColumnDef, Transaction};
+use store::ColumnDef;
 
 pub const TABLE: &str = "BehaviorAnalytics";
-const FLUSH_ROWS: usize = 128 * 1024;
+const FLUSH_ROWS: usize = 64 * 1024;
 
 /// One BehaviorAnalytics row, borrowed; the writer copies it into its column builders.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +48,12 @@ enum Slot {
     Const(&'static str),
     ItemId(StringBuilder),
     Null,
+}
+
+/// A finished chunk of rows with their `_ItemId` hashes, ready for `Transaction::write`.
+pub struct Batch {
+    pub batch: RecordBatch,
+    pub ids: Vec<u64>,
 }
 
 pub struct BaWriter {
@@ -125,7 +132,8 @@ impl BaWriter {
         }
     }
 
-    pub fn push(&mut self, txn: &mut Transaction, row: BaRow<'_>) -> Result<(), String> {
+    /// Appends a row; returns a finished chunk every `FLUSH_ROWS` rows.
+    pub fn push(&mut self, row: BaRow<'_>) -> Result<Option<Batch>, String> {
         let item = item_id(row.source_record_id);
         for s in &mut self.slots {
             match s {
@@ -140,14 +148,20 @@ impl BaWriter {
         self.ids.push(ingest::itemid::id_hash(&item));
         self.rows += 1;
         if self.rows >= FLUSH_ROWS {
-            self.flush(txn)?;
+            return self.flush();
         }
-        Ok(())
+        Ok(None)
     }
 
-    pub fn flush(&mut self, txn: &mut Transaction) -> Result<(), String> {
+    /// The column list of the chunks.
+    pub fn columns(&self) -> &[ColumnDef] {
+        &self.cols
+    }
+
+    /// The rows appended since the last chunk, as a chunk (None when there are none).
+    pub fn flush(&mut self) -> Result<Option<Batch>, String> {
         if self.rows == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let n = std::mem::take(&mut self.rows);
         let ids = std::mem::take(&mut self.ids);
@@ -172,9 +186,7 @@ impl BaWriter {
         let fields: Vec<_> = self.cols.iter().map(|c| c.ty().field(&c.name)).collect();
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
             .map_err(|e| format!("building BehaviorAnalytics rows: {e}"))?;
-        txn.write(TABLE, &self.cols, &batch, &ids)
-            .map_err(|e| e.to_string())?;
         self.written += n as u64;
-        Ok(())
+        Ok(Some(Batch { batch, ids }))
     }
 }
