@@ -129,6 +129,36 @@ fn row_time(row: &Map<String, Value>) -> Option<i64> {
     None
 }
 
+/// What makes two alerts of a rule the same finding though their evidence differs: the rule,
+/// the entities (without their alert-local `$id`) and the start of the evidence. A rule that
+/// summarises over its whole look-back re-raises a finding each run with grown evidence (a new
+/// alert id); a replay reports it once.
+pub fn finding_key(a: &Alert) -> String {
+    let mut ents: Vec<String> = a
+        .entities
+        .iter()
+        .map(|e| match e {
+            Value::Object(o) => {
+                let bare: Map<String, Value> = o
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "$id")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                Value::Object(bare).to_string()
+            }
+            other => other.to_string(),
+        })
+        .collect();
+    ents.sort();
+    ents.dedup();
+    format!(
+        "{}\u{1}{}\u{1}{}",
+        a.rule_id,
+        a.start_time,
+        ents.join("\u{2}")
+    )
+}
+
 fn alert_id(rule: &Rule, rows: &[Map<String, Value>]) -> String {
     let mut text = rule.id.clone();
     for r in rows {

@@ -8,6 +8,8 @@
 //! entities:                      # entities that must appear on some alert (a subset match)
 //!   - {Type: account, Name: alice}
 //!   - {Type: ip, Address: 203.0.113.9}
+//! watchlists:                    # optional: files of the case added as watchlists, not ingested
+//!   - {name: VIPUsers, file: vip.csv, key: UserPrincipalName}
 //! ```
 //!
 //! This module reads cases and compares alerts with expectations; ingesting a case's files
@@ -33,6 +35,16 @@ pub struct Expect {
     pub entities: Vec<Map<String, Value>>,
     /// Only this rule of a multi-rule file (by name or id), when given.
     pub rule: Option<String>,
+    /// Watchlists the case's store holds (files in the case directory).
+    pub watchlists: Vec<FixtureWatchlist>,
+}
+
+/// A watchlist of a fixture: `name` read from `file` (in the case directory) keyed on `key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixtureWatchlist {
+    pub name: String,
+    pub file: String,
+    pub key: String,
 }
 
 /// One fixture: a directory of input files and its expectation.
@@ -93,11 +105,32 @@ pub fn parse_expect(src: &str) -> Result<Expect, String> {
         Some(_) => return Err("`entities` must be a list".into()),
     }
     let rule = m.get("rule").and_then(text);
+    let mut watchlists = Vec::new();
+    match m.get("watchlists") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(a)) => {
+            for (i, w) in a.iter().enumerate() {
+                let field = |k: &str| w.get(k).and_then(text).filter(|s| !s.is_empty());
+                match (field("name"), field("file"), field("key")) {
+                    (Some(name), Some(file), Some(key)) => {
+                        watchlists.push(FixtureWatchlist { name, file, key })
+                    }
+                    _ => {
+                        return Err(format!(
+                            "watchlists[{i}] must be a mapping with `name`, `file` and `key`"
+                        ));
+                    }
+                }
+            }
+        }
+        Some(_) => return Err("`watchlists` must be a list".into()),
+    }
     Ok(Expect {
         now,
         alerts,
         entities,
         rule,
+        watchlists,
     })
 }
 
@@ -128,6 +161,12 @@ pub fn cases(tests_root: &Path, stem: &str) -> Result<Vec<Case>, String> {
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != EXPECT_FILE))
+            .filter(|p| {
+                !expect
+                    .watchlists
+                    .iter()
+                    .any(|w| p.file_name().is_some_and(|n| *n == *w.file))
+            })
             .collect();
         inputs.sort();
         out.push(Case {

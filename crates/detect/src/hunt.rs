@@ -1,12 +1,17 @@
 //! A hunt: every rule run once over the store (or, with replay, once per scheduled step), the
-//! alerts de-duplicated by id, and per-rule errors kept beside them.
+//! alerts de-duplicated by id (and, across a replay's runs, by finding: rule, entities and
+//! evidence start), per-rule errors kept beside them, replayed runs inside a rule's suppression
+//! held back and counted, and the alerts grouped into incidents.
 
 use crate::alert::Alert;
+use crate::exclusions::{EntryReport, ExcludedAlert, Exclusions};
+use crate::incident::Incident;
 use crate::rule::{Kind, Rule};
 use crate::run::{self, RuleError, Window};
+use crate::suppress::{Suppressed, Suppressor};
 use engine::catalog::Catalog;
 use engine::datafusion::prelude::SessionContext;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default)]
 pub struct HuntResult {
@@ -17,6 +22,28 @@ pub struct HuntResult {
     pub runs: usize,
     /// Alerts raised again by a later run and reported once.
     pub duplicates: usize,
+    /// Alerts that runs inside a rule's suppression would have raised (and no later run
+    /// reported), and how many runs were suppressed (`suppress`).
+    pub suppressed: Vec<Suppressed>,
+    pub suppressed_runs: usize,
+    /// The alerts grouped into incidents by their rules' `incidentConfiguration` (`incident`).
+    pub incidents: Vec<Incident>,
+    /// Alerts an exclusion entry dropped (see [`HuntResult::apply_exclusions`]).
+    pub excluded: Vec<ExcludedAlert>,
+    /// Per exclusion entry: its reason, whether it expired, how many alerts it dropped.
+    pub exclusions: Vec<EntryReport>,
+}
+
+impl HuntResult {
+    /// Moves the alerts an active exclusion entry matches from `alerts` to `excluded`;
+    /// `now` (ticks, normally the wall clock) decides which entries have expired.
+    pub fn apply_exclusions(&mut self, ex: &Exclusions, now: i64) {
+        let applied = ex.apply(std::mem::take(&mut self.alerts), now);
+        self.alerts = applied.kept;
+        self.excluded.extend(applied.excluded);
+        self.exclusions = applied.report;
+        self.incidents = crate::incident::retain(std::mem::take(&mut self.incidents), &self.alerts);
+    }
 }
 
 /// Runs each enabled rule once at `w`.
@@ -29,6 +56,8 @@ pub async fn hunt(
 ) -> HuntResult {
     let mut out = HuntResult::default();
     let mut seen: BTreeSet<String> = BTreeSet::new();
+    // The alerts listed as suppressed: id → finding.
+    let mut held: BTreeMap<String, String> = BTreeMap::new();
     for rule in rules.iter().filter(|r| r.enabled) {
         out.rules_run += 1;
         let windows = if replay {
@@ -36,17 +65,45 @@ pub async fn hunt(
         } else {
             vec![*w]
         };
+        let mut suppressor = Suppressor::new(rule);
+        let mut findings: BTreeSet<String> = BTreeSet::new();
         for rw in windows {
             out.runs += 1;
-            match run::alerts(rule, catalog, session, &rw).await {
+            // A replayed run sees only what had happened by its `now`, as Sentinel's would.
+            let as_of = run::AsOf {
+                inner: catalog,
+                now: rw.now,
+            };
+            let cat: &dyn Catalog = if replay { &as_of } else { catalog };
+            match run::alerts(rule, cat, session, &rw).await {
                 Ok(alerts) => {
+                    if let Some(until) = suppressor.suppressed_at(rw.now) {
+                        out.suppressed_runs += 1;
+                        for a in alerts.iter().filter(|a| !seen.contains(&a.system_alert_id)) {
+                            if !held.contains_key(&a.system_alert_id) {
+                                held.insert(
+                                    a.system_alert_id.clone(),
+                                    crate::alert::finding_key(a),
+                                );
+                                out.suppressed.push(Suppressor::record(a, rw.now, until));
+                            }
+                        }
+                        continue;
+                    }
+                    suppressor.ran(rw.now, !alerts.is_empty());
+                    let mut this_run = Vec::new();
                     for a in alerts {
-                        if seen.insert(a.system_alert_id.clone()) {
-                            out.alerts.push(a);
-                        } else {
+                        let finding = crate::alert::finding_key(&a);
+                        // A finding an earlier run reported, raised again with other evidence,
+                        // is a repeat too (within one run, alerts are kept apart).
+                        if findings.contains(&finding) || !seen.insert(a.system_alert_id.clone()) {
                             out.duplicates += 1;
+                        } else {
+                            this_run.push(finding);
+                            out.alerts.push(a);
                         }
                     }
+                    findings.extend(this_run);
                 }
                 Err(e) => {
                     out.errors.push(e);
@@ -55,6 +112,16 @@ pub async fn hunt(
             }
         }
     }
+    // Held back once but raised by a later run (as the same alert or the same finding):
+    // reported, so not counted as suppressed.
+    let reported: BTreeSet<String> = out.alerts.iter().map(crate::alert::finding_key).collect();
+    out.suppressed.retain(|s| {
+        !seen.contains(&s.system_alert_id)
+            && held
+                .get(&s.system_alert_id)
+                .is_none_or(|f| !reported.contains(f))
+    });
+    out.incidents = crate::incident::group(&out.alerts, rules, replay);
     out
 }
 
@@ -69,20 +136,22 @@ pub fn replay_windows(rule: &Rule, w: &Window) -> Vec<Window> {
         return vec![*w];
     }
     let period = rule.period.unwrap_or(freq);
-    let mut out = Vec::new();
-    let mut now = w.from.saturating_add(freq);
-    loop {
-        out.push(Window {
-            now,
-            from: now.saturating_sub(period),
-            to: now,
-        });
-        if now >= w.to {
-            break;
-        }
-        now = now.saturating_add(freq).min(w.to);
-    }
-    out
+    // Steps end at `w.to` and go back one `queryFrequency` at a time until a step's
+    // frequency window reaches before `w.from`: the last step is the single run at `w.to`, and
+    // the steps' frequency windows tile the range without overlapping.
+    let span = w.to.saturating_sub(w.from).max(0);
+    let steps = span / freq + 1;
+    (0..steps)
+        .rev()
+        .map(|k| {
+            let now = w.to.saturating_sub(k.saturating_mul(freq));
+            Window {
+                now,
+                from: now.saturating_sub(period),
+                to: now,
+            }
+        })
+        .collect()
 }
 
 /// Plans a rule without running it: syntax, unknown tables and columns, type errors — each at
@@ -104,6 +173,10 @@ pub fn validate(
             let mut rendered = run::render_error(rule, &e);
             if let Some(t) = missing_table(&e) {
                 rendered.push_str(&format!("\n  = help: {}", table_hint(&t)));
+            } else if e.to_string().contains("(no watchlists are defined)") {
+                rendered.push_str(
+                    "\n  = help: watchlists live in a store: validate with --store DIR, after `peregrine watchlist add`",
+                );
             }
             RuleError {
                 rule: rule.name.clone(),
@@ -142,5 +215,38 @@ pub fn table_hint(table: &str) -> String {
         _ => format!(
             "this rule needs {table}, which the store does not have — ingest an export that holds it (`peregrine ingest FILE`)"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::types::TICKS_PER_HOUR as H;
+    use std::path::Path;
+
+    #[test]
+    fn replay_steps_end_at_to_and_tile_the_range() {
+        let text = "name: r\nqueryFrequency: 1h\nqueryPeriod: 2h\nquery: |\n  T\n";
+        let rule = crate::rule::parse_text(text, Path::new("r.yaml"))
+            .expect("parses")
+            .remove(0);
+        let w = Window {
+            now: 10 * H + H / 2,
+            from: 7 * H + H / 4,
+            to: 10 * H + H / 2,
+        };
+        let steps = replay_windows(&rule, &w);
+        let nows: Vec<i64> = steps.iter().map(|s| s.now).collect();
+        // The last step is the single run at `to`; the first one's hour reaches before `from`.
+        assert_eq!(
+            nows,
+            [7 * H + H / 2, 8 * H + H / 2, 9 * H + H / 2, 10 * H + H / 2]
+        );
+        assert!(nows[0] - H < w.from);
+        assert!(
+            steps
+                .iter()
+                .all(|s| s.to == s.now && s.from == s.now - 2 * H)
+        );
     }
 }

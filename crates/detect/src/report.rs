@@ -3,6 +3,7 @@
 //! typed entities, custom details and evidence rows. Every piece of data is HTML-escaped.
 
 use crate::alert::Alert;
+use crate::incident::Incident;
 use crate::rule::Severity;
 use serde_json::{Map, Value};
 use std::fmt::Write;
@@ -96,6 +97,11 @@ document.addEventListener('keydown',function(e){if(e.key==='e'){document.querySe
 
 /// The report for `alerts`.
 pub fn html(alerts: &[Alert], meta: &Meta) -> String {
+    html_with_incidents(alerts, &[], meta)
+}
+
+/// The report for `alerts`, with a table of the incidents they were grouped into.
+pub fn html_with_incidents(alerts: &[Alert], incidents: &[Incident], meta: &Meta) -> String {
     let mut sorted: Vec<&Alert> = alerts.iter().collect();
     sorted.sort_by(|a, b| {
         sev_order(&b.severity)
@@ -143,6 +149,9 @@ pub fn html(alerts: &[Alert], meta: &Meta) -> String {
     h.push_str(&timeline(&sorted));
     h.push_str("</section>");
 
+    if !incidents.is_empty() {
+        incidents_html(&mut h, incidents);
+    }
     if alerts.is_empty() {
         h.push_str("<p class=\"empty\">No alerts.</p>");
     }
@@ -169,6 +178,48 @@ pub fn html(alerts: &[Alert], meta: &Meta) -> String {
     }
     let _ = writeln!(h, "</main><script>{JS}</script></body></html>");
     h
+}
+
+fn incidents_html(h: &mut String, incidents: &[Incident]) {
+    let mut sorted: Vec<&Incident> = incidents.iter().collect();
+    sorted.sort_by(|a, b| {
+        sev_order(&b.severity)
+            .cmp(&sev_order(&a.severity))
+            .then(a.first_activity_time.cmp(&b.first_activity_time))
+    });
+    let _ = write!(
+        h,
+        "<h2 id=\"incidents\">Incidents ({})</h2><section class=\"card\"><table><tr><th>Severity</th><th>Incident</th><th>Alerts</th><th>First activity</th><th>Last activity</th><th>Entities</th><th>Grouping</th></tr>",
+        incidents.len()
+    );
+    for i in sorted {
+        let ents: Vec<String> = i
+            .entities
+            .iter()
+            .filter_map(|e| {
+                let o = e.as_object()?;
+                let t = o.get("Type").map(value_text).unwrap_or_default();
+                let v = o
+                    .iter()
+                    .find(|(k, _)| *k != "Type")
+                    .map(|(_, v)| value_text(v))?;
+                Some(format!("{t}: {v}"))
+            })
+            .collect();
+        let class = sev_class(&i.severity);
+        let _ = write!(
+            h,
+            "<tr><td><span class=\"sev {class}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"v\">{}</td><td>{}</td></tr>",
+            esc(&i.severity),
+            esc(&i.title),
+            i.alert_ids.len(),
+            esc(&i.first_activity_time),
+            esc(&i.last_activity_time),
+            esc(&ents.join(", ")),
+            esc(&i.grouping)
+        );
+    }
+    h.push_str("</table></section>");
 }
 
 fn alert_html(h: &mut String, a: &Alert, idx: usize) {
@@ -370,6 +421,18 @@ mod tests {
             provider_name: "Peregrine".into(),
             evidence: vec![ev],
         }
+    }
+
+    #[test]
+    fn lists_incidents_escaped() {
+        let a = alert("<i>x</i>", "High");
+        let incs = crate::incident::group(std::slice::from_ref(&a), &[], false);
+        assert_eq!(incs.len(), 1);
+        let h = html_with_incidents(&[a], &incs, &Meta::default());
+        assert!(h.contains("Incidents (1)"), "{h}");
+        assert!(h.contains("&lt;i&gt;x&lt;/i&gt;"));
+        assert!(!h.contains("<i>x</i>"));
+        assert!(!html(&[], &Meta::default()).contains("Incidents ("));
     }
 
     #[test]

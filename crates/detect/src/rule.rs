@@ -105,6 +105,11 @@ pub struct IncidentGrouping {
     /// AllEntities, AnyAlert, Selected
     pub matching_method: String,
     pub group_by_entities: Vec<String>,
+    /// With `Selected`: alert details (`DisplayName`, `Severity`) and custom detail keys.
+    pub group_by_alert_details: Vec<String>,
+    pub group_by_custom_details: Vec<String>,
+    /// Parsed for completeness; offline there are no closed incidents to reopen.
+    pub reopen_closed_incident: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -445,6 +450,14 @@ fn from_fields(
                     .and_then(|g| get_str(g, &["matchingMethod"]))
                     .unwrap_or_else(|| "AllEntities".into()),
                 group_by_entities: str_list(g.and_then(|g| get(g, &["groupByEntities"]))),
+                group_by_alert_details: str_list(g.and_then(|g| get(g, &["groupByAlertDetails"]))),
+                group_by_custom_details: str_list(
+                    g.and_then(|g| get(g, &["groupByCustomDetails"])),
+                ),
+                reopen_closed_incident: g
+                    .and_then(|g| get(g, &["reopenClosedIncident"]))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             }
         });
     let suppression_enabled = get(m, &["suppressionEnabled"])

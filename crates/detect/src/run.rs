@@ -127,3 +127,47 @@ pub async fn alerts(
     };
     Ok(alert::build(rule, rows, w.now, window))
 }
+
+/// A catalog as it stood at `now`: each table that has a `TimeGenerated` column shows only the
+/// rows with `TimeGenerated <= now`. A replayed run reads through it, so a rule whose query
+/// says `TimeGenerated > ago(1h)` (no upper bound) does not see events from after its
+/// scheduled time.
+pub struct AsOf<'a> {
+    pub inner: &'a dyn Catalog,
+    pub now: i64,
+}
+
+impl Catalog for AsOf<'_> {
+    fn table(
+        &self,
+        name: &str,
+    ) -> Option<std::sync::Arc<dyn engine::datafusion::catalog::TableProvider>> {
+        use engine::datafusion::arrow::datatypes::DataType;
+        use engine::datafusion::common::Column;
+        use engine::datafusion::datasource::{ViewTable, provider_as_source};
+        use engine::datafusion::logical_expr::{Expr, LogicalPlanBuilder, lit};
+        let t = self.inner.table(name)?;
+        let has_time = t
+            .schema()
+            .field_with_name("TimeGenerated")
+            .is_ok_and(|f| f.data_type() == &DataType::Int64);
+        if !has_time {
+            return Some(t);
+        }
+        let plan = LogicalPlanBuilder::scan(name, provider_as_source(t.clone()), None)
+            // A column as the planner names it (`col()` would parse and lower-case the name).
+            .and_then(|b| {
+                let time = Expr::Column(Column::new_unqualified("TimeGenerated"));
+                b.filter(time.lt_eq(lit(self.now)))
+            })
+            .and_then(|b| b.build());
+        match plan {
+            Ok(p) => Some(std::sync::Arc::new(ViewTable::new(p, None))),
+            // Not expected; the table unfiltered is the safe fallback.
+            Err(_) => Some(t),
+        }
+    }
+    fn table_names(&self) -> Vec<String> {
+        self.inner.table_names()
+    }
+}

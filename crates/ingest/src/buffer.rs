@@ -3,7 +3,8 @@
 //! Columns the schema does not know are added on first sight (type from the value) and
 //! back-filled with nulls.
 
-use crate::coerce::{Cell, coerce, infer_type};
+use crate::coerce::{Cell, coerce, coerce_raw, infer_type};
+use crate::formats::{RawRow, Src};
 use engine::KqlType;
 use engine::datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, RecordBatch,
@@ -49,13 +50,13 @@ impl Col {
     }
 
     /// Appends a coerced cell (whose variant matches the column, by construction of `coerce`).
-    fn append(&mut self, c: Cell) {
+    fn append(&mut self, c: Cell<'_>) {
         match (self, c) {
             (Col::Bool(b), Cell::Bool(v)) => b.append_value(v),
             (Col::Int(b), Cell::Int(v)) => b.append_value(v as i32),
             (Col::Long(b), Cell::Int(v) | Cell::Ticks(v)) => b.append_value(v),
             (Col::Real(b), Cell::Real(v)) => b.append_value(v),
-            (Col::Text(b), Cell::Text(v)) => b.append_value(v),
+            (Col::Text(b), Cell::Text(v)) => b.append_value(v.as_ref()),
             (col, _) => col.append_nulls(1),
         }
     }
@@ -78,6 +79,8 @@ pub struct TableBuffer {
     index: HashMap<String, usize, ahash::RandomState>,
     cols: Vec<Col>,
     ids: Vec<u64>,
+    /// Scratch: which columns the row being appended has set.
+    seen: Vec<bool>,
     rows: usize,
     approx_bytes: usize,
 }
@@ -92,6 +95,7 @@ impl TableBuffer {
             index: HashMap::default(),
             cols: Vec::new(),
             ids: Vec::new(),
+            seen: Vec::new(),
             rows: 0,
             approx_bytes: 0,
         };
@@ -119,37 +123,84 @@ impl TableBuffer {
         self.approx_bytes
     }
 
+    /// The column for a source key, added on first sight (typed from `infer`) unless the value
+    /// is null; None to skip the value.
+    fn column_for(
+        &mut self,
+        k: &str,
+        null: bool,
+        infer: impl FnOnce(&str) -> KqlType,
+    ) -> Option<usize> {
+        if let Some(&i) = self.index.get(k) {
+            return Some(i);
+        }
+        if null {
+            return None;
+        }
+        let name = column_name(k);
+        Some(match self.index.get(name.as_str()) {
+            Some(&i) => i,
+            None => {
+                let ty = infer(&name);
+                self.add_column(&name, ty)
+            }
+        })
+    }
+
     /// Appends one row, or says which column's value does not fit.
     pub fn push(&mut self, row: &Map<String, Value>, id: u64) -> Result<(), String> {
         let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(row.len());
         for (k, v) in row {
-            let idx = match self.index.get(k.as_str()) {
-                Some(&i) => i,
-                None if v.is_null() => continue,
-                None => {
-                    let name = column_name(k);
-                    match self.index.get(name.as_str()) {
-                        Some(&i) => i,
-                        None => self.add_column(&name, infer_type(&name, v)),
-                    }
-                }
+            let Some(idx) = self.column_for(k, v.is_null(), |name| infer_type(name, v)) else {
+                continue;
             };
             let ty = self.types[idx];
             let cell = coerce(v, ty).map_err(|e| format!("column {k} ({ty}): {e}"))?;
-            if ty == KqlType::Int
-                && let Cell::Int(i) = cell
-                && i32::try_from(i).is_err()
-            {
-                return Err(format!("column {k} (int): {i} is out of the int range"));
-            }
             cells.push((idx, cell));
         }
-        let mut seen = vec![false; self.cols.len()];
-        for (idx, cell) in cells {
-            if seen[idx] {
-                continue; // a repeated key: the first occurrence wins
+        self.append_row(cells, id)
+    }
+
+    /// Appends one row of the fast path (values as raw JSON or text), or says which column's
+    /// value does not fit.
+    pub fn push_raw(&mut self, row: &RawRow<'_>, id: u64) -> Result<(), String> {
+        let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(row.cols.len());
+        for (k, v) in &row.cols {
+            let null = v.is_null();
+            let Some(idx) = self.column_for(k, null, |name| v.infer_type(name)) else {
+                continue;
+            };
+            let ty = self.types[idx];
+            let cell = match v {
+                Src::Json(r) => coerce_raw(r, ty),
+                Src::Text(t) => crate::coerce::coerce_str(t, None, ty),
+                Src::Value(v) => coerce(v, ty),
             }
-            seen[idx] = true;
+            .map_err(|e| format!("column {k} ({ty}): {e}"))?;
+            cells.push((idx, cell));
+        }
+        self.append_row(cells, id)
+    }
+
+    fn append_row(&mut self, cells: Vec<(usize, Cell<'_>)>, id: u64) -> Result<(), String> {
+        for (idx, cell) in &cells {
+            if self.types[*idx] == KqlType::Int
+                && let Cell::Int(i) = cell
+                && i32::try_from(*i).is_err()
+            {
+                return Err(format!(
+                    "column {} (int): {i} is out of the int range",
+                    self.columns[*idx].name
+                ));
+            }
+        }
+        self.seen.clear();
+        self.seen.resize(self.cols.len(), false);
+        for (idx, cell) in cells.into_iter().rev() {
+            if self.seen[idx] {
+                continue; // a column set twice: the last setting wins
+            }
+            self.seen[idx] = true;
             if let Cell::Text(t) = &cell {
                 self.approx_bytes += t.len();
             } else {
@@ -157,7 +208,7 @@ impl TableBuffer {
             }
             self.cols[idx].append(cell);
         }
-        for (idx, s) in seen.iter().enumerate() {
+        for (idx, s) in self.seen.iter().enumerate() {
             if !s {
                 self.cols[idx].append_nulls(1);
             }

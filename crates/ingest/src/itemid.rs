@@ -19,12 +19,12 @@ pub fn item_id(table: &str, base: u128, index: u32) -> String {
     let h = xxh3_128(&key);
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(36);
-    for (i, x) in h.to_be_bytes().iter().enumerate() {
+    for (i, b) in h.to_be_bytes().iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             out.push('-');
         }
-        out.push(char::from(HEX[usize::from(x >> 4)]));
-        out.push(char::from(HEX[usize::from(x & 15)]));
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
     }
     out
 }

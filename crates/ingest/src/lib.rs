@@ -12,13 +12,17 @@ pub mod coerce;
 pub mod formats;
 pub mod itemid;
 pub mod jsonscan;
+pub mod rawjson;
 pub mod rejects;
 pub mod schemas;
 pub mod source;
 pub mod summary;
 
 use buffer::TableBuffer;
-use formats::{Format, Row, Shape, Skip};
+use engine::datafusion::arrow::array::{BooleanArray, RecordBatch};
+use engine::datafusion::arrow::compute::filter_record_batch;
+use formats::Row;
+use formats::{Format, RawRow, Shape, Skip, Src};
 use rejects::{Reject, Rejects};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,9 +33,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use store::{ColumnDef, Store, Transaction};
 pub use summary::{FileReport, Summary, TableCounts};
 
-/// Flush a table's buffered rows to a Parquet file past either bound.
-const FLUSH_ROWS: usize = 256 * 1024;
-const FLUSH_BYTES: usize = 96 << 20;
+/// Hand a table's buffered rows to the writer past either bound.
+const FLUSH_ROWS: usize = 128 * 1024;
+const FLUSH_BYTES: usize = 48 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -106,8 +110,8 @@ pub fn ingest(
 /// the file in progress.
 #[derive(Default)]
 struct IdIndex {
-    committed: HashMap<String, HashSet<u64>>,
-    pending: HashMap<String, HashSet<u64>>,
+    committed: HashMap<String, store::IdSet>,
+    pending: HashMap<String, store::IdSet>,
 }
 
 impl IdIndex {
@@ -140,7 +144,6 @@ impl IdIndex {
 struct FileRun<'a> {
     path_text: Arc<str>,
     format_name: &'static str,
-    buffers: BTreeMap<String, TableBuffer>,
     report: FileReport,
     rejects: &'a mut Rejects,
     strict_failed: bool,
@@ -160,7 +163,6 @@ fn ingest_file(
     let mut run = FileRun {
         path_text: Arc::from(path.display().to_string()),
         format_name: "?",
-        buffers: BTreeMap::new(),
         report: FileReport {
             path: path.to_path_buf(),
             bytes: size,
@@ -189,7 +191,6 @@ fn ingest_file(
             progress,
         );
         res?;
-        flush_all(&mut run, &mut txn, true)?;
         if run.strict_failed {
             return Err(format!(
                 "--strict: {} record(s) rejected, file not ingested",
@@ -235,82 +236,229 @@ fn pick_json_format(first: &Value, opts: &Options) -> Result<Box<dyn Format>, St
     })
 }
 
-/// What the reading side hands the writing side for each source record.
+/// What the reading side hands the writing side.
 enum Item {
-    Rows {
-        rows: Vec<Row>,
-        base: u128,
-        raw: Vec<u8>,
-        line: u64,
-        offset: u64,
+    /// The format was settled (sent before the first record it mapped).
+    Format(&'static str),
+    /// This many more source records were read.
+    Records(u64),
+    /// Typed rows of one table, with their `_ItemId` hashes.
+    Batch {
+        table: String,
+        columns: Vec<ColumnDef>,
+        batch: RecordBatch,
+        ids: Vec<u64>,
     },
     Reject {
         raw: Vec<u8>,
         line: u64,
         offset: u64,
+        table: Option<String>,
         reason: String,
     },
     Ignore(String),
-    /// The format was settled (sent before the first record it mapped).
-    Format(&'static str),
-}
-
-/// Collects items into chunks for the channel.
-struct Sink<'a> {
-    chunk: Vec<Item>,
-    tx: &'a std::sync::mpsc::SyncSender<Result<Vec<Item>, String>>,
 }
 
 const CHUNK_ITEMS: usize = 2048;
 
-impl Sink<'_> {
+/// The reading side: maps records to rows, types them into per-table Arrow buffers, and
+/// hands full buffers (and rejects) to the writing side in chunks.
+struct Producer<'a> {
+    chunk: Vec<Item>,
+    records: u64,
+    tx: &'a std::sync::mpsc::SyncSender<Result<Vec<Item>, String>>,
+    /// The store's columns per table when the file started.
+    stored: &'a HashMap<String, Vec<ColumnDef>>,
+    buffers: BTreeMap<String, TableBuffer>,
+    /// Scratch for one record's rows.
+    rows: Vec<Row>,
+}
+
+impl<'a> Producer<'a> {
+    fn new(
+        tx: &'a std::sync::mpsc::SyncSender<Result<Vec<Item>, String>>,
+        stored: &'a HashMap<String, Vec<ColumnDef>>,
+    ) -> Self {
+        Producer {
+            chunk: Vec::new(),
+            records: 0,
+            tx,
+            stored,
+            buffers: BTreeMap::new(),
+            rows: Vec::new(),
+        }
+    }
+
     /// Queues an item; false when the writing side has stopped listening.
     fn push(&mut self, item: Item) -> bool {
+        let urgent = matches!(item, Item::Batch { .. });
         self.chunk.push(item);
-        if self.chunk.len() >= CHUNK_ITEMS {
+        if urgent || self.chunk.len() >= CHUNK_ITEMS {
             return self.flush();
         }
         true
     }
+
     fn flush(&mut self) -> bool {
+        if self.records > 0 {
+            let n = std::mem::take(&mut self.records);
+            self.chunk.push(Item::Records(n));
+        }
         if self.chunk.is_empty() {
             return true;
         }
         let c = std::mem::take(&mut self.chunk);
         self.tx.send(Ok(c)).is_ok()
     }
-    fn record(
-        &mut self,
-        f: &dyn Format,
-        value: Value,
-        raw: Vec<u8>,
-        line: u64,
-        offset: u64,
-    ) -> bool {
-        let mut rows = Vec::new();
-        match f.map(value, &mut rows) {
+
+    fn reject(&mut self, raw: &[u8], line: u64, offset: u64, reason: String) -> bool {
+        self.records += 1;
+        self.push(Item::Reject {
+            raw: raw.to_vec(),
+            line,
+            offset,
+            table: None,
+            reason,
+        })
+    }
+
+    /// Maps a parsed record and takes its rows.
+    fn record(&mut self, f: &dyn Format, value: Value, raw: &[u8], line: u64, offset: u64) -> bool {
+        self.records += 1;
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.clear();
+        let ok = match f.map(value, &mut rows) {
             Ok(()) => {
-                let base = itemid::base_hash(&raw);
-                self.push(Item::Rows {
-                    rows,
-                    base,
-                    raw,
+                let raws: Vec<RawRow> = rows.drain(..).map(RawRow::from_row).collect();
+                self.accept(raws, raw, line, offset)
+            }
+            Err(skip) => self.skip(skip, raw, line, offset),
+        };
+        self.rows = rows;
+        ok
+    }
+
+    /// Maps a record on the fast path (values borrowed from `text`) and takes its rows.
+    fn record_raw(&mut self, f: &dyn Format, text: &str, line: u64, offset: u64) -> bool {
+        self.records += 1;
+        let members = match rawjson::object_members(text) {
+            Ok(m) => m,
+            Err(e) => {
+                return self.push(Item::Reject {
+                    raw: text.as_bytes().to_vec(),
                     line,
                     offset,
-                })
+                    table: None,
+                    reason: format!("invalid JSON: {e}"),
+                });
             }
-            Err(Skip::Reject(reason)) => self.push(Item::Reject {
-                raw,
+        };
+        let mut rows = Vec::with_capacity(1);
+        match f.map_raw(&members, &mut rows) {
+            Ok(()) => self.accept(rows, text.as_bytes(), line, offset),
+            Err(skip) => self.skip(skip, text.as_bytes(), line, offset),
+        }
+    }
+
+    fn skip(&mut self, skip: Skip, raw: &[u8], line: u64, offset: u64) -> bool {
+        match skip {
+            Skip::Reject(reason) => self.push(Item::Reject {
+                raw: raw.to_vec(),
                 line,
                 offset,
+                table: None,
                 reason,
             }),
-            Err(Skip::Ignore(why)) => self.push(Item::Ignore(why)),
+            Skip::Ignore(why) => self.push(Item::Ignore(why)),
         }
+    }
+
+    /// Gives each row its `_ItemId` and `Type` and types it into its table's buffer; a row
+    /// whose values do not fit its columns is rejected (the record's other rows stay).
+    fn accept(&mut self, rows: Vec<RawRow>, raw: &[u8], line: u64, offset: u64) -> bool {
+        let base = itemid::base_hash(raw);
+        let many = rows.len() > 1;
+        for (i, mut row) in rows.into_iter().enumerate() {
+            let own = match row.get("_ItemId") {
+                Some(Src::Json(r)) => rawjson::as_str(r).map(|c| c.into_owned()),
+                Some(Src::Text(t)) => Some(t.to_string()),
+                Some(Src::Value(v)) => v.as_str().map(str::to_string),
+                None => None,
+            };
+            let item_id = match own {
+                Some(s) if !s.is_empty() => s,
+                _ => {
+                    let id = itemid::item_id(&row.table, base, if many { i as u32 } else { 0 });
+                    row.set("_ItemId", Src::Text(id.clone().into()));
+                    id
+                }
+            };
+            let table = row.table.to_string();
+            row.set("Type", Src::Text(table.clone().into()));
+            let hash = itemid::id_hash(&item_id);
+            if !self.buffers.contains_key(&table) {
+                let cols = initial_columns(self.stored.get(&table), &table);
+                self.buffers
+                    .insert(table.clone(), TableBuffer::new(&table, cols));
+            }
+            let Some(buf) = self.buffers.get_mut(&table) else {
+                continue;
+            };
+            let pushed = buf.push_raw(&row, hash);
+            let due = buf.rows() >= FLUSH_ROWS || buf.approx_bytes() >= FLUSH_BYTES;
+            let ok = match pushed {
+                Ok(()) if due => self.flush_table(&table),
+                Ok(()) => true,
+                Err(reason) => self.push(Item::Reject {
+                    raw: raw.to_vec(),
+                    line,
+                    offset,
+                    table: Some(table),
+                    reason,
+                }),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn flush_table(&mut self, table: &str) -> bool {
+        let Some(buf) = self.buffers.get_mut(table) else {
+            return true;
+        };
+        if buf.rows() == 0 {
+            return true;
+        }
+        match buf.take() {
+            Ok((columns, batch, ids)) => self.push(Item::Batch {
+                table: table.to_string(),
+                columns,
+                batch,
+                ids,
+            }),
+            Err(e) => {
+                self.flush();
+                let _ = self.tx.send(Err(e));
+                false
+            }
+        }
+    }
+
+    /// Hands every buffered row to the writing side.
+    fn finish(&mut self) -> bool {
+        let tables: Vec<String> = self.buffers.keys().cloned().collect();
+        for t in tables {
+            if !self.flush_table(&t) {
+                return false;
+            }
+        }
+        self.flush()
     }
 }
 
-/// Reads and maps on one thread while this one types, de-duplicates and writes: the two
+/// Reads, maps and types on one thread while this one de-duplicates and writes: the two
 /// halves of ingest each get a core.
 #[allow(clippy::too_many_arguments)]
 fn pipeline(
@@ -323,24 +471,29 @@ fn pipeline(
     counter: &AtomicU64,
     progress: &mut dyn Progress,
 ) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(2);
+    let stored: HashMap<String, Vec<ColumnDef>> = txn
+        .store()
+        .manifest()
+        .tables
+        .iter()
+        .map(|(name, t)| (name.clone(), t.columns.clone()))
+        .collect();
     std::thread::scope(|scope| {
+        let stored = &stored;
         let producer = scope.spawn(move || {
-            let mut sink = Sink {
-                chunk: Vec::new(),
-                tx: &tx,
-            };
+            let mut p = Producer::new(&tx, stored);
             let res = match shape {
-                Shape::Json => produce_json(reader, opts, &mut sink),
-                Shape::Csv => produce_csv(reader, opts, &mut sink),
-                Shape::Lines => produce_lines(reader, opts, &mut sink),
+                Shape::Json => produce_json(reader, opts, &mut p),
+                Shape::Csv => produce_csv(reader, opts, &mut p),
+                Shape::Lines => produce_lines(reader, opts, &mut p),
             };
             match res {
                 Ok(()) => {
-                    sink.flush();
+                    p.finish();
                 }
                 Err(e) => {
-                    sink.flush();
+                    p.flush();
                     let _ = tx.send(Err(e));
                 }
             }
@@ -378,27 +531,21 @@ fn consume(
     for item in chunk {
         match item {
             Item::Format(name) => run.format_name = name,
-            Item::Rows {
-                mut rows,
-                base,
-                raw,
-                line,
-                offset,
-            } => {
-                run.report.records += 1;
-                accept(run, &mut rows, base, &raw, line, offset, txn, ids)?;
-            }
+            Item::Records(n) => run.report.records += n,
+            Item::Batch {
+                table,
+                columns,
+                batch,
+                ids: row_ids,
+            } => write_batch(run, &table, &columns, batch, row_ids, txn, ids)?,
             Item::Reject {
                 raw,
                 line,
                 offset,
+                table,
                 reason,
-            } => {
-                run.report.records += 1;
-                reject(run, &raw, line, offset, None, reason)?;
-            }
+            } => reject(run, &raw, line, offset, table.as_deref(), reason)?,
             Item::Ignore(why) => {
-                run.report.records += 1;
                 *run.report.ignored.entry(why).or_default() += 1;
             }
         }
@@ -406,74 +553,200 @@ fn consume(
     Ok(())
 }
 
-fn produce_json(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Result<(), String> {
-    let mut scan = jsonscan::JsonRecords::new(reader);
-    let mut format: Option<Box<dyn Format>> = None;
-    let mut first = true;
-    while let Some(item) = scan.next_item().map_err(|e| e.to_string())? {
-        let raw = match item {
-            jsonscan::ScanItem::Record(r) => r,
-            jsonscan::ScanItem::Malformed { raw, reason } => {
-                if !sink.push(Item::Reject {
-                    raw: raw.bytes,
-                    line: raw.line,
-                    offset: raw.offset,
-                    reason,
-                }) {
-                    return Ok(());
-                }
-                continue;
-            }
-        };
-        let value: Value = match serde_json::from_slice(&raw.bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                if first {
-                    return Err(format!(
-                        "unrecognised file: the first record at line {} is not JSON ({e})",
-                        raw.line
-                    ));
-                }
-                if !sink.push(Item::Reject {
-                    raw: raw.bytes,
-                    line: raw.line,
-                    offset: raw.offset,
-                    reason: format!("invalid JSON: {e}"),
-                }) {
-                    return Ok(());
-                }
-                continue;
-            }
-        };
-        first = false;
-        if !value.is_object() {
-            if !sink.push(Item::Reject {
-                raw: raw.bytes,
-                line: raw.line,
-                offset: raw.offset,
-                reason: "expected a JSON object as a record".into(),
-            }) {
-                return Ok(());
-            }
-            continue;
-        }
-        if format.is_none() {
-            let f = pick_json_format(&value, opts)?;
-            sink.push(Item::Format(f.name()));
-            format = Some(f);
-        }
-        let Some(f) = format.as_deref() else { continue };
-        if !sink.record(f, value, raw.bytes, raw.line, raw.offset) {
-            return Ok(());
-        }
+/// Writes a batch of typed rows, leaving out rows whose `_ItemId` the store (or this file)
+/// already holds.
+fn write_batch(
+    run: &mut FileRun,
+    table: &str,
+    columns: &[ColumnDef],
+    batch: RecordBatch,
+    row_ids: Vec<u64>,
+    txn: &mut Transaction,
+    ids: Ids,
+) -> Result<(), String> {
+    let mut keep = Vec::with_capacity(row_ids.len());
+    for &id in &row_ids {
+        keep.push(ids.insert(txn.store(), table, id)?);
     }
-    if format.is_none() {
-        sink.push(Item::Format("json"));
+    let dups = keep.iter().filter(|k| !**k).count();
+    let (batch, row_ids) = if dups == 0 {
+        (batch, row_ids)
+    } else {
+        let mask = BooleanArray::from(keep.clone());
+        let batch = filter_record_batch(&batch, &mask).map_err(|e| e.to_string())?;
+        let kept: Vec<u64> = row_ids
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(i, _)| *i)
+            .collect();
+        (batch, kept)
+    };
+    let added = batch.num_rows() as u64;
+    run.report.duplicates += dups as u64;
+    run.report.rows += added;
+    let counts = run.report.tables.entry(table.to_string()).or_default();
+    counts.duplicates += dups as u64;
+    counts.rows += added;
+    if added > 0 {
+        txn.write(table, columns, &batch, &row_ids)
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
 
-fn produce_csv(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Result<(), String> {
+/// Records per piece of work handed to a mapping thread.
+const WORK_RECORDS: usize = 512;
+
+fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> Result<(), String> {
+    let mut scan = jsonscan::JsonRecords::new(reader);
+    let mut format: Option<Box<dyn Format>> = None;
+    // The first record decides the format.
+    while format.is_none() {
+        let Some(item) = scan.next_item().map_err(|e| e.to_string())? else {
+            p.push(Item::Format("json"));
+            return Ok(());
+        };
+        let raw = match item {
+            jsonscan::ScanItem::Record(r) => r,
+            jsonscan::ScanItem::Malformed { raw, reason } => {
+                if !p.reject(&raw.bytes, raw.line, raw.offset, reason) {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        let value: Value = serde_json::from_slice(&raw.bytes).map_err(|e| {
+            format!(
+                "unrecognised file: the first record at line {} is not JSON ({e})",
+                raw.line
+            )
+        })?;
+        if !value.is_object() {
+            if !p.reject(
+                &raw.bytes,
+                raw.line,
+                raw.offset,
+                "expected a JSON object as a record".into(),
+            ) {
+                return Ok(());
+            }
+            continue;
+        }
+        let f = pick_json_format(&value, opts)?;
+        p.push(Item::Format(f.name()));
+        if !map_record(p, f.as_ref(), raw) {
+            return Ok(());
+        }
+        format = Some(f);
+    }
+    let Some(f) = format.as_deref() else {
+        return Ok(());
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !f.raw() || workers < 2 {
+        while let Some(item) = scan.next_item().map_err(|e| e.to_string())? {
+            if !scanned(p, f, item) {
+                return Ok(());
+            }
+        }
+        return Ok(());
+    }
+    // The fast path maps on every core: this thread splits records off the input and hands
+    // them out in pieces; each mapping thread types rows into its own table buffers.
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Vec<jsonscan::ScanItem>>(workers * 2);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    // Set when the writing side stopped listening: the mappers then only drain their queue.
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (work_rx, stopped) = (&work_rx, &stopped);
+            let (tx, stored) = (p.tx, p.stored);
+            scope.spawn(move || {
+                let mut wp = Producer::new(tx, stored);
+                loop {
+                    let piece = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(piece) = piece else { break };
+                    if stopped.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    for item in piece {
+                        if !scanned(&mut wp, f, item) {
+                            stopped.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
+                if !stopped.load(Ordering::Relaxed) {
+                    wp.finish();
+                }
+            });
+        }
+        let mut piece = Vec::with_capacity(WORK_RECORDS);
+        let res = (|| -> Result<(), String> {
+            while let Some(item) = scan.next_item().map_err(|e| e.to_string())? {
+                piece.push(item);
+                if piece.len() >= WORK_RECORDS
+                    && (stopped.load(Ordering::Relaxed)
+                        || work_tx.send(std::mem::take(&mut piece)).is_err())
+                {
+                    return Ok(());
+                }
+            }
+            if !piece.is_empty() {
+                let _ = work_tx.send(piece);
+            }
+            Ok(())
+        })();
+        drop(work_tx);
+        res
+    })
+}
+
+/// Takes one item the scanner produced: a record to map, or malformed text to reject.
+fn scanned(p: &mut Producer, f: &dyn Format, item: jsonscan::ScanItem) -> bool {
+    match item {
+        jsonscan::ScanItem::Record(raw) => map_record(p, f, raw),
+        jsonscan::ScanItem::Malformed { raw, reason } => {
+            p.reject(&raw.bytes, raw.line, raw.offset, reason)
+        }
+    }
+}
+
+/// Maps one JSON record: on the fast path when the format has one, else parsed in full.
+fn map_record(p: &mut Producer, f: &dyn Format, raw: jsonscan::RawRecord) -> bool {
+    if f.raw() {
+        return match std::str::from_utf8(&raw.bytes) {
+            Ok(text) => p.record_raw(f, text, raw.line, raw.offset),
+            Err(e) => p.reject(
+                &raw.bytes,
+                raw.line,
+                raw.offset,
+                format!("invalid JSON: the record is not UTF-8 ({e})"),
+            ),
+        };
+    }
+    match serde_json::from_slice::<Value>(&raw.bytes) {
+        Ok(v) if v.is_object() => p.record(f, v, &raw.bytes, raw.line, raw.offset),
+        Ok(_) => p.reject(
+            &raw.bytes,
+            raw.line,
+            raw.offset,
+            "expected a JSON object as a record".into(),
+        ),
+        Err(e) => p.reject(
+            &raw.bytes,
+            raw.line,
+            raw.offset,
+            format!("invalid JSON: {e}"),
+        ),
+    }
+}
+
+fn produce_csv(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> Result<(), String> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -494,7 +767,7 @@ fn produce_csv(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Res
             )
         })?,
     };
-    sink.push(Item::Format(format.name()));
+    p.push(Item::Format(format.name()));
     let mut rec = csv::ByteRecord::new();
     loop {
         let (line, offset) = match rdr.read_byte_record(&mut rec) {
@@ -508,12 +781,7 @@ fn produce_csv(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Res
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     return Err(format!("line {line}: {e}"));
                 }
-                if !sink.push(Item::Reject {
-                    raw: Vec::new(),
-                    line,
-                    offset,
-                    reason: format!("malformed CSV: {e}"),
-                }) {
+                if !p.reject(&[], line, offset, format!("malformed CSV: {e}")) {
                     return Ok(());
                 }
                 continue;
@@ -552,13 +820,8 @@ fn produce_csv(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Res
             None
         };
         let ok = match problem {
-            Some(reason) => sink.push(Item::Reject {
-                raw,
-                line,
-                offset,
-                reason,
-            }),
-            None => sink.record(format.as_ref(), Value::Object(obj), raw, line, offset),
+            Some(reason) => p.reject(&raw, line, offset, reason),
+            None => p.record(format.as_ref(), Value::Object(obj), &raw, line, offset),
         };
         if !ok {
             return Ok(());
@@ -578,7 +841,7 @@ fn csv_text(rec: &csv::ByteRecord) -> Vec<u8> {
     out
 }
 
-fn produce_lines(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> Result<(), String> {
+fn produce_lines(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> Result<(), String> {
     let mut format: Option<Box<dyn Format>> = match &opts.format {
         Some(name) => Some(
             formats::by_name(name, opts.table.as_deref())
@@ -587,7 +850,7 @@ fn produce_lines(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> R
         None => None,
     };
     if let Some(f) = &format {
-        sink.push(Item::Format(f.name()));
+        p.push(Item::Format(f.name()));
     }
     let mut line_no = 0u64;
     let mut offset = 0u64;
@@ -612,12 +875,12 @@ fn produce_lines(reader: &mut dyn BufRead, opts: &Options, sink: &mut Sink) -> R
             let f = formats::detect_lines(line).ok_or_else(|| {
                 format!("unrecognised file: line {line_no} is not a CEF or syslog record")
             })?;
-            sink.push(Item::Format(f.name()));
+            p.push(Item::Format(f.name()));
             format = Some(f);
         }
         let Some(f) = format.as_deref() else { continue };
         let raw = line.as_bytes().to_vec();
-        if !sink.record(f, Value::String(line.to_string()), raw, line_no, start) {
+        if !p.record(f, Value::String(line.to_string()), &raw, line_no, start) {
             return Ok(());
         }
     }
@@ -651,73 +914,10 @@ fn reject(
         .map_err(|e| format!("writing the rejects file: {e}"))
 }
 
-/// Adds a record's rows to their tables' buffers (skipping rows already stored).
-#[allow(clippy::too_many_arguments)]
-fn accept(
-    run: &mut FileRun,
-    rows: &mut Vec<Row>,
-    base: u128,
-    raw: &[u8],
-    line: u64,
-    offset: u64,
-    txn: &mut Transaction,
-    ids: Ids,
-) -> Result<(), String> {
-    let many = rows.len() > 1;
-    for (i, mut row) in rows.drain(..).enumerate() {
-        let item_id = match row.cols.get("_ItemId").and_then(Value::as_str) {
-            Some(s) if !s.is_empty() => s.to_string(),
-            _ => {
-                let id = itemid::item_id(&row.table, base, if many { i as u32 } else { 0 });
-                row.cols.insert("_ItemId".into(), Value::String(id.clone()));
-                id
-            }
-        };
-        row.cols
-            .insert("Type".into(), Value::String(row.table.clone()));
-        let hash = itemid::id_hash(&item_id);
-        if !ids.insert(txn.store(), &row.table, hash)? {
-            run.report.duplicates += 1;
-            run.report
-                .tables
-                .entry(row.table.clone())
-                .or_default()
-                .duplicates += 1;
-            continue;
-        }
-        if !run.buffers.contains_key(&row.table) {
-            let cols = initial_columns(txn.store(), &row.table);
-            run.buffers
-                .insert(row.table.clone(), TableBuffer::new(&row.table, cols));
-        }
-        let Some(buf) = run.buffers.get_mut(&row.table) else {
-            continue;
-        };
-        match buf.push(&row.cols, hash) {
-            Ok(()) => {
-                run.report.rows += 1;
-                run.report.tables.entry(row.table.clone()).or_default().rows += 1;
-            }
-            Err(why) => {
-                ids.pending
-                    .entry(row.table.clone())
-                    .or_default()
-                    .remove(&hash);
-                let table = row.table.clone();
-                reject(run, raw, line, offset, Some(&table), why)?;
-            }
-        }
-    }
-    flush_all(run, txn, false)
-}
-
 /// The columns a table's buffer starts with: the store's (so types stay as stored), then the
 /// known schema's.
-fn initial_columns(store: &Store, table: &str) -> Vec<ColumnDef> {
-    let mut cols: Vec<ColumnDef> = store
-        .table(table)
-        .map(|t| t.columns.clone())
-        .unwrap_or_default();
+fn initial_columns(stored: Option<&Vec<ColumnDef>>, table: &str) -> Vec<ColumnDef> {
+    let mut cols: Vec<ColumnDef> = stored.cloned().unwrap_or_default();
     if let Some(s) = schemas::known(table) {
         for (n, t) in &s.columns {
             if !cols.iter().any(|c| &c.name == n) {
@@ -726,17 +926,4 @@ fn initial_columns(store: &Store, table: &str) -> Vec<ColumnDef> {
         }
     }
     cols
-}
-
-fn flush_all(run: &mut FileRun, txn: &mut Transaction, all: bool) -> Result<(), String> {
-    for buf in run.buffers.values_mut() {
-        let due = buf.rows() > 0
-            && (all || buf.rows() >= FLUSH_ROWS || buf.approx_bytes() >= FLUSH_BYTES);
-        if due {
-            let (cols, batch, ids) = buf.take()?;
-            txn.write(&buf.table, &cols, &batch, &ids)
-                .map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
 }

@@ -46,6 +46,47 @@ pub struct HuntArgs {
     /// Also write a self-contained HTML report of the alerts to this file.
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
+    /// Exclusions (YAML) to apply to the alerts, besides <store>/exclusions.yaml when present.
+    #[arg(long, value_name = "FILE")]
+    exclusions: Vec<PathBuf>,
+    /// Apply no exclusions, not even <store>/exclusions.yaml.
+    #[arg(long, conflicts_with = "exclusions")]
+    no_exclusions: bool,
+    /// Also list the alerts exclusions dropped, with the entry and reason.
+    #[arg(long)]
+    show_excluded: bool,
+}
+
+/// The exclusions file a store carries, applied to every hunt over it.
+pub const STORE_EXCLUSIONS: &str = "exclusions.yaml";
+
+/// The exclusions for a hunt: `<store>/exclusions.yaml` when present, then the given files.
+fn load_exclusions(st: &store::Store, files: &[PathBuf]) -> Result<detect::exclusions::Exclusions> {
+    let mut ex = detect::exclusions::Exclusions::default();
+    let in_store = st.root().join(STORE_EXCLUSIONS);
+    let mut paths: Vec<PathBuf> = Vec::new();
+    if in_store.exists() {
+        paths.push(in_store);
+    }
+    for f in files {
+        // The store's file given again with --exclusions is read once.
+        let canon = std::fs::canonicalize(f).ok();
+        let seen = canon.is_some() && paths.iter().any(|p| std::fs::canonicalize(p).ok() == canon);
+        if !seen {
+            paths.push(f.clone());
+        }
+    }
+    for p in &paths {
+        ex.extend(detect::exclusions::Exclusions::load(p)?);
+    }
+    Ok(ex)
+}
+
+fn wall_clock_ticks() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_nanos() / 100) as i64
 }
 
 #[derive(Subcommand)]
@@ -123,6 +164,16 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
     if rules.is_empty() {
         bail!("no rules to run (give --rules PATH, or drop --no-builtin)");
     }
+    let exclusions = if args.no_exclusions {
+        detect::exclusions::Exclusions::default()
+    } else {
+        load_exclusions(&st, &args.exclusions)?
+    };
+    for (entry, rule) in exclusions.unknown_rules(&rules) {
+        eprintln!(
+            "warning: {entry} names rule '{rule}', which no rule in this hunt has (by id or name)"
+        );
+    }
     let range = store_range(&st);
     let now = match &args.now {
         Some(s) => parse_time("--now", s)?,
@@ -137,18 +188,55 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
         None => now,
     };
     let w = Window { now, from, to };
-    let res = run_over_store(&st, &rules, &w, args.replay).await?;
+    let mut res = run_over_store(&st, &rules, &w, args.replay).await?;
     for e in &res.errors {
         eprintln!("{e}");
     }
+    if !exclusions.is_empty() {
+        res.apply_exclusions(&exclusions, wall_clock_ticks());
+        for r in res.exclusions.iter().filter(|r| r.expired) {
+            eprintln!(
+                "warning: exclusion {} expired {} ({}): it no longer applies — renew or remove it",
+                r.entry,
+                r.expires.as_deref().unwrap_or("?"),
+                r.reason
+            );
+        }
+    }
     let text = match args.format {
-        HuntFormat::Json => serde_json::to_string_pretty(&res.alerts)? + "\n",
-        HuntFormat::Ndjson => res
-            .alerts
-            .iter()
-            .map(|a| serde_json::to_string(a).map(|s| s + "\n"))
-            .collect::<Result<String, _>>()?,
-        HuntFormat::Table => summary(&res),
+        HuntFormat::Json => {
+            let mut v = serde_json::json!({
+                "Alerts": res.alerts,
+                "Incidents": res.incidents,
+                "Suppressed": res.suppressed,
+                "Summary": json_summary(&res),
+            });
+            if args.show_excluded {
+                v["ExcludedAlerts"] = serde_json::to_value(&res.excluded)?;
+            }
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+        HuntFormat::Ndjson => {
+            let mut out = String::new();
+            for a in &res.alerts {
+                out.push_str(&serde_json::to_string(a)?);
+                out.push('\n');
+            }
+            if args.show_excluded {
+                for x in &res.excluded {
+                    out.push_str(&serde_json::to_string(
+                        &serde_json::json!({ "Excluded": x }),
+                    )?);
+                    out.push('\n');
+                }
+            }
+            out.push_str(&serde_json::to_string(
+                &serde_json::json!({ "HuntSummary": json_summary(&res) }),
+            )?);
+            out.push('\n');
+            out
+        }
+        HuntFormat::Table => summary(&res, args.show_excluded),
     };
     if let Some(p) = &args.report {
         let fmt = engine::value::datetime::format_iso;
@@ -158,10 +246,15 @@ pub async fn hunt(args: HuntArgs) -> Result<ExitCode> {
                 ("Hunt window".into(), format!("{} → {}", fmt(from), fmt(to))),
                 ("Rules run".into(), res.rules_run.to_string()),
                 ("Rule errors".into(), res.errors.len().to_string()),
-            ],
+                ("Incidents".into(), res.incidents.len().to_string()),
+                ("Suppressed alerts".into(), res.suppressed.len().to_string()),
+            ]
+            .into_iter()
+            .chain(exclusion_facts(&res))
+            .collect(),
         };
-        std::fs::write(p, detect::report::html(&res.alerts, &meta))
-            .with_context(|| format!("writing {}", p.display()))?;
+        let html = detect::report::html_with_incidents(&res.alerts, &res.incidents, &meta);
+        std::fs::write(p, html).with_context(|| format!("writing {}", p.display()))?;
     }
     match &args.out {
         Some(p) => std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?,
@@ -208,7 +301,117 @@ pub async fn run_over_store(
     Ok(detect::hunt::hunt(rules, catalog.as_ref(), &session, w, replay).await)
 }
 
-fn summary(res: &detect::hunt::HuntResult) -> String {
+/// The hunt's counts and what each exclusion entry did, for JSON and NDJSON output.
+fn json_summary(res: &detect::hunt::HuntResult) -> serde_json::Value {
+    serde_json::json!({
+        "Alerts": res.alerts.len(),
+        "RulesRun": res.rules_run,
+        "Runs": res.runs,
+        "Duplicates": res.duplicates,
+        "RuleErrors": res.errors.len(),
+        "Incidents": res.incidents.len(),
+        "Suppressed": res.suppressed.len(),
+        "SuppressedRuns": res.suppressed_runs,
+        "Excluded": res.excluded.len(),
+        "Exclusions": res.exclusions,
+    })
+}
+
+/// Report header lines: the excluded count and each entry that dropped alerts or expired.
+fn exclusion_facts(res: &detect::hunt::HuntResult) -> Vec<(String, String)> {
+    if res.exclusions.is_empty() {
+        return vec![];
+    }
+    let mut out = vec![(
+        "Excluded alerts".to_string(),
+        res.excluded.len().to_string(),
+    )];
+    for r in &res.exclusions {
+        if r.excluded > 0 || r.expired {
+            let state = if r.expired { " (expired)" } else { "" };
+            out.push((
+                format!("Excluded by {}{state}", r.entry),
+                format!("{} — {}", r.excluded, r.reason),
+            ));
+        }
+    }
+    out
+}
+
+fn entity_text(a: &detect::Alert) -> String {
+    let ents: Vec<String> = a
+        .entities
+        .iter()
+        .filter_map(|e| {
+            let o = e.as_object()?;
+            let t = o.get("Type")?.as_str()?;
+            let v = o
+                .iter()
+                .find(|(k, _)| *k != "Type" && *k != "$id")
+                .and_then(|(_, v)| v.as_str())?;
+            Some(format!("{t}:{v}"))
+        })
+        .collect();
+    ents.join(" ")
+}
+
+/// The exclusions part of the table output: every entry with its count and reason, and with
+/// `show`, the excluded alerts.
+fn exclusions_summary(res: &detect::hunt::HuntResult, show: bool) -> String {
+    if res.exclusions.is_empty() {
+        return String::new();
+    }
+    let mut rows = vec![vec![
+        "exclusion".to_string(),
+        "excluded".into(),
+        "reason".into(),
+        "matches".into(),
+    ]];
+    for r in &res.exclusions {
+        let entry = match (&r.expires, r.expired) {
+            (Some(t), true) => format!("{} (expired {t})", r.entry),
+            (Some(t), false) => format!("{} (until {t})", r.entry),
+            _ => r.entry.clone(),
+        };
+        rows.push(vec![
+            entry,
+            r.excluded.to_string(),
+            r.reason.clone(),
+            r.matches.clone(),
+        ]);
+    }
+    let mut out = format!(
+        "\n{} alert(s) excluded by {} exclusion(s):\n",
+        res.excluded.len(),
+        res.exclusions.len()
+    );
+    out.push_str(&crate::ingest_cmd::grid(&rows));
+    if show && !res.excluded.is_empty() {
+        let mut rows = vec![vec![
+            "exclusion".to_string(),
+            "severity".into(),
+            "alert".into(),
+            "entities".into(),
+            "start".into(),
+            "rule".into(),
+        ]];
+        for x in &res.excluded {
+            rows.push(vec![
+                x.entry.clone(),
+                x.alert.severity.clone(),
+                x.alert.alert_name.clone(),
+                entity_text(&x.alert),
+                x.alert.start_time.clone(),
+                x.alert.rule_name.clone(),
+            ]);
+        }
+        out.push_str("\nexcluded alerts:\n");
+        out.push_str(&crate::ingest_cmd::grid(&rows));
+    }
+    out
+}
+
+fn summary(res: &detect::hunt::HuntResult, show_excluded: bool) -> String {
     let mut rows = vec![vec![
         "severity".to_string(),
         "alert".into(),
@@ -223,36 +426,70 @@ fn summary(res: &detect::hunt::HuntResult) -> String {
             .then(a.start_time.cmp(&b.start_time))
     });
     for a in alerts {
-        let ents: Vec<String> = a
-            .entities
-            .iter()
-            .filter_map(|e| {
-                let o = e.as_object()?;
-                let t = o.get("Type")?.as_str()?;
-                let v = o
-                    .iter()
-                    .find(|(k, _)| *k != "Type" && *k != "$id")
-                    .and_then(|(_, v)| v.as_str())?;
-                Some(format!("{t}:{v}"))
-            })
-            .collect();
         rows.push(vec![
             a.severity.clone(),
             a.alert_name.clone(),
-            ents.join(" "),
+            entity_text(a),
             a.start_time.clone(),
             a.rule_name.clone(),
         ]);
     }
     let mut out = crate::ingest_cmd::grid(&rows);
+    out.push_str(&incident_summary(res));
     out.push_str(&format!(
-        "{} alert(s) from {} rule(s) in {} run(s); {} repeated alert(s) reported once; {} rule error(s)\n",
+        "{} alert(s) from {} rule(s) in {} run(s); {} repeated alert(s) reported once; {} alert(s) suppressed in {} suppressed run(s); {} incident(s); {} rule error(s)\n",
         res.alerts.len(),
         res.rules_run,
         res.runs,
         res.duplicates,
+        res.suppressed.len(),
+        res.suppressed_runs,
+        res.incidents.len(),
         res.errors.len()
     ));
+    out.push_str(&exclusions_summary(res, show_excluded));
+    out
+}
+
+/// The incidents as a table (when any), and what suppression held back.
+fn incident_summary(res: &detect::hunt::HuntResult) -> String {
+    let mut out = String::new();
+    if !res.incidents.is_empty() {
+        let mut rows = vec![vec![
+            "severity".to_string(),
+            "incident".into(),
+            "alerts".into(),
+            "first".into(),
+            "last".into(),
+            "grouping".into(),
+            "id".into(),
+        ]];
+        let mut incs: Vec<&detect::incident::Incident> = res.incidents.iter().collect();
+        incs.sort_by(|a, b| {
+            sev_rank(&b.severity)
+                .cmp(&sev_rank(&a.severity))
+                .then(a.first_activity_time.cmp(&b.first_activity_time))
+        });
+        for i in incs {
+            rows.push(vec![
+                i.severity.clone(),
+                i.title.clone(),
+                i.alert_ids.len().to_string(),
+                i.first_activity_time.clone(),
+                i.last_activity_time.clone(),
+                i.grouping.clone(),
+                i.incident_id.clone(),
+            ]);
+        }
+        out.push_str("\nincidents:\n");
+        out.push_str(&crate::ingest_cmd::grid(&rows));
+    }
+    for s in &res.suppressed {
+        out.push_str(&format!(
+            "suppressed: {} ({}) at {}, rule suppressed until {}\n",
+            s.alert_name, s.system_alert_id, s.run_time, s.suppressed_until
+        ));
+    }
     out
 }
 

@@ -8,6 +8,7 @@ mod ingest_cmd;
 mod query;
 mod test_cmd;
 mod ueba_cmd;
+mod watchlist_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(hunt_cmd::RulesCommand),
+    /// Manage watchlists: reference lists KQL reads with `_GetWatchlist('NAME')`.
+    #[command(subcommand)]
+    Watchlist(watchlist_cmd::WatchlistCommand),
     /// Compute behaviour analytics (BehaviorAnalytics, IdentityInfo, UserPeerAnalytics).
     Ueba(ueba_cmd::UebaArgs),
     /// Generate a demo tenant's logs with planted attacks, ingest them, hunt, and write an
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => ingest_cmd::schema(args),
         Command::Hunt(args) => rt.block_on(hunt_cmd::hunt(args)),
         Command::Rules(cmd) => rt.block_on(hunt_cmd::rules(cmd)),
+        Command::Watchlist(cmd) => watchlist_cmd::watchlist(cmd),
         Command::Ueba(args) => ueba_cmd::ueba(args),
         Command::Demo(args) => demo::demo(args, &rt),
     };

@@ -91,6 +91,25 @@ async fn run_case(rule: &detect::Rule, case: &Case, dir: &Path) -> Result<Vec<St
                 .map(|e| format!("{}: not ingested: {e}", f.path.display()))
         })
         .collect();
+    for w in &case.expect.watchlists {
+        let file = case.dir.join(&w.file);
+        let added = store::watchlist::read_items(&file).and_then(|items| {
+            st.add_watchlist(
+                &items,
+                &store::watchlist::AddOptions {
+                    name: &w.name,
+                    key: &w.key,
+                    description: None,
+                    source: &file.display().to_string(),
+                    replace: false,
+                    now: case.expect.now,
+                },
+            )
+        });
+        if let Err(e) = added {
+            problems.push(format!("watchlist '{}': {e}", w.name));
+        }
+    }
     // Rules over UEBA's tables need them computed, as `peregrine ingest` does after sign-ins.
     if rule.query.contains("BehaviorAnalytics") || rule.query.contains("UserPeerAnalytics") {
         let opts = ueba::Options {

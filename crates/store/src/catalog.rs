@@ -1,4 +1,5 @@
-//! The store as a KQL catalog: every table in the manifest, read through [`StoreTable`].
+//! The store as a KQL catalog: every table in the manifest, read through [`StoreTable`], and
+//! the store's watchlists for `_GetWatchlist`.
 
 use crate::Store;
 use crate::table::StoreTable;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 pub struct StoreCatalog {
     root: std::path::PathBuf,
     manifest: crate::Manifest,
+    watchlists: crate::watchlist::Index,
 }
 
 impl StoreCatalog {
@@ -16,6 +18,7 @@ impl StoreCatalog {
         Self {
             root: store.root().to_path_buf(),
             manifest: store.manifest().clone(),
+            watchlists: store.watchlists().clone(),
         }
     }
 }
@@ -28,5 +31,15 @@ impl Catalog for StoreCatalog {
 
     fn table_names(&self) -> Vec<String> {
         self.manifest.tables.keys().cloned().collect()
+    }
+
+    fn watchlist(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>, String> {
+        self.watchlists
+            .provider(&self.root, name)
+            .map_err(|e| e.to_string())
+    }
+
+    fn watchlist_names(&self) -> Vec<String> {
+        self.watchlists.names()
     }
 }

@@ -3,9 +3,11 @@
 //! ```text
 //! manifest.json                          what the store holds (replaced atomically)
 //! store.lock                             held by the one writer
-//! tables/<Table>/day=YYYY-MM-DD/<batch>-<n>.parquet   rows sorted by TimeGenerated
+//! tables/<Table>/day=YYYY-MM-DD/<batch>-<n>.parquet   one per table, day and transaction
 //! tables/<Table>/day=YYYY-MM-DD/<batch>-<n>.ids       64-bit hashes of the rows' _ItemId
 //! rejects/<batch>.ndjson                 records ingest could not take, with the reason
+//! watchlists/index.json                  watchlists (`_GetWatchlist`): see [`watchlist`]
+//! watchlists/<name>-<n>.parquet          a watchlist's items
 //! ```
 //!
 //! Only files named by the manifest exist for readers. Writers add files first and publish
@@ -16,6 +18,7 @@ pub mod catalog;
 pub mod error;
 pub mod manifest;
 mod table;
+pub mod watchlist;
 pub mod writer;
 
 pub use catalog::StoreCatalog;
@@ -25,6 +28,28 @@ pub use writer::Transaction;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+/// A set of `_ItemId` hashes. The hashes are already uniform (xxh3), so the set uses them as
+/// they are instead of hashing them again.
+pub type IdSet = HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// The hasher of [`IdSet`]: passes a `u64` through.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
 
 /// The column every stored row is partitioned and pruned on.
 pub const TIME_COLUMN: &str = "TimeGenerated";
@@ -39,6 +64,7 @@ pub fn default_root() -> PathBuf {
 pub struct Store {
     root: PathBuf,
     manifest: Manifest,
+    watchlists: watchlist::Index,
     /// Held for the life of a writable store.
     _lock: Option<std::fs::File>,
 }
@@ -56,6 +82,7 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
             manifest: Manifest::load(root)?,
+            watchlists: watchlist::Index::load(root)?,
             _lock: None,
         })
     }
@@ -76,9 +103,11 @@ impl Store {
         let store = Store {
             root: root.to_path_buf(),
             manifest,
+            watchlists: watchlist::Index::load(root)?,
             _lock: Some(lock),
         };
         store.remove_orphans()?;
+        store.remove_watchlist_orphans()?;
         if !root.join(manifest::MANIFEST_FILE).exists() {
             store.manifest.store(root)?;
         }
@@ -91,6 +120,17 @@ impl Store {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        if self._lock.is_some() {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!(
+                "{}: the store was opened for reading only",
+                self.root.display()
+            )))
+        }
     }
 
     pub fn table(&self, name: &str) -> Option<&TableEntry> {
@@ -113,8 +153,8 @@ impl Store {
     }
 
     /// The `_ItemId` hashes already stored for `table`.
-    pub fn load_ids(&self, table: &str) -> Result<HashSet<u64>> {
-        let mut out = HashSet::new();
+    pub fn load_ids(&self, table: &str) -> Result<IdSet> {
+        let mut out = IdSet::default();
         if let Some(t) = self.manifest.tables.get(table) {
             for f in &t.files {
                 if let Some(ids) = &f.ids {

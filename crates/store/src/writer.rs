@@ -1,18 +1,24 @@
-//! Writing to the store: a [`Transaction`] writes Parquet files (one per table and day, rows
-//! sorted by time) beside the live data, and `commit` publishes them all at once by replacing
-//! the manifest. Until then readers never see them; a dropped or crashed transaction leaves
-//! only unreferenced files, which the next writer removes.
+//! Writing to the store: a [`Transaction`] writes Parquet files (one per table and day, each
+//! written batch sorted by time) beside the live data, and `commit` publishes them all at once
+//! by replacing the manifest. Until then readers never see them; a dropped or crashed
+//! transaction leaves only unreferenced files, which the next writer removes.
+//!
+//! A transaction keeps one file open per table and day, so a long input spread over many days
+//! makes one file per day rather than one per written batch; row groups are cut at
+//! [`ROW_GROUP_ROWS`] rows, or earlier when the open files together buffer more than
+//! [`OPEN_BUFFER_BYTES`], which bounds memory whatever the input.
 
 use crate::error::{Result, StoreError};
 use crate::manifest::{ColumnDef, FileEntry, Manifest, sync_dir};
 use crate::{Store, TIME_COLUMN};
 use engine::datafusion::arrow::array::{Array, Int64Array, RecordBatch, UInt32Array};
 use engine::datafusion::arrow::compute::{SortOptions, sort_to_indices, take_record_batch};
+use engine::datafusion::arrow::datatypes::SchemaRef;
 use engine::datafusion::parquet::arrow::ArrowWriter;
 use engine::datafusion::parquet::basic::Compression;
 use engine::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use engine::types::TICKS_PER_DAY;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -20,14 +26,33 @@ use std::path::{Path, PathBuf};
 /// compress well.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
+/// Encoded data the open files of a transaction may buffer before the largest is cut.
+const OPEN_BUFFER_BYTES: usize = 96 << 20;
+
+/// A Parquet file being written: the rows of one table and day.
+struct OpenFile {
+    writer: ArrowWriter<std::io::BufWriter<std::fs::File>>,
+    schema: SchemaRef,
+    columns: Vec<ColumnDef>,
+    rel: String,
+    dir: PathBuf,
+    day: Option<String>,
+    ids: Vec<u64>,
+    rows: u64,
+    min_time: Option<i64>,
+    max_time: Option<i64>,
+}
+
 pub struct Transaction<'s> {
     store: &'s mut Store,
     batch: String,
     seq: u32,
+    /// Files being written, by table and day.
+    open: BTreeMap<(String, Option<String>), OpenFile>,
     /// Files written but not yet published, by table.
     pending: BTreeMap<String, (Vec<ColumnDef>, Vec<FileEntry>)>,
     /// Tables whose current files this transaction replaces.
-    replaced: std::collections::BTreeSet<String>,
+    replaced: BTreeSet<String>,
     committed: bool,
 }
 
@@ -37,6 +62,7 @@ impl<'s> Transaction<'s> {
             store,
             batch,
             seq: 0,
+            open: BTreeMap::new(),
             pending: BTreeMap::new(),
             replaced: Default::default(),
             committed: false,
@@ -70,29 +96,77 @@ impl<'s> Transaction<'s> {
             )));
         }
         crate::check_table_name(table)?;
-        let time_idx = columns.iter().position(|c| c.name == TIME_COLUMN);
-        for (day, rows) in split_by_day(batch, time_idx)? {
-            let part = take_record_batch(batch, &rows)?;
-            let part_ids: Vec<u64> = rows.values().iter().map(|&i| ids[i as usize]).collect();
-            let entry = self.write_file(table, day, &part, time_idx, &part_ids)?;
+        {
             let slot = self
                 .pending
                 .entry(table.to_string())
                 .or_insert_with(|| (Vec::new(), Vec::new()));
             merge_columns(table, &mut slot.0, columns)?;
-            slot.1.push(entry);
         }
-        Ok(())
+        let time_idx = columns.iter().position(|c| c.name == TIME_COLUMN);
+        for (day, rows) in split_by_day(batch, time_idx)? {
+            let part = take_record_batch(batch, &rows)?;
+            let key = (table.to_string(), day.clone());
+            // A file's schema is fixed: new columns start a new file for the day.
+            if self
+                .open
+                .get(&key)
+                .is_some_and(|f| f.schema != part.schema())
+                && let Some(f) = self.open.remove(&key)
+            {
+                self.close(&key.0, f)?;
+            }
+            if !self.open.contains_key(&key) {
+                let f = self.create(table, day, &part, columns)?;
+                self.open.insert(key.clone(), f);
+            }
+            let Some(f) = self.open.get_mut(&key) else {
+                continue;
+            };
+            f.writer.write(&part)?;
+            f.ids.extend(rows.values().iter().map(|&i| ids[i as usize]));
+            f.rows += part.num_rows() as u64;
+            if let Some(i) = time_idx {
+                let (lo, hi) = time_range(part.column(i).as_ref());
+                f.min_time = min_opt(f.min_time, lo);
+                f.max_time = max_opt(f.max_time, hi);
+            }
+        }
+        self.bound_memory()
     }
 
-    fn write_file(
+    /// Cuts row groups of the open files with the most buffered data until the buffers fit.
+    fn bound_memory(&mut self) -> Result<()> {
+        loop {
+            let total: usize = self
+                .open
+                .values()
+                .map(|f| f.writer.in_progress_size())
+                .sum();
+            if total <= OPEN_BUFFER_BYTES {
+                return Ok(());
+            }
+            let Some(biggest) = self
+                .open
+                .values_mut()
+                .max_by_key(|f| f.writer.in_progress_size())
+            else {
+                return Ok(());
+            };
+            if biggest.writer.in_progress_size() == 0 {
+                return Ok(());
+            }
+            biggest.writer.flush()?;
+        }
+    }
+
+    fn create(
         &mut self,
         table: &str,
         day: Option<String>,
         part: &RecordBatch,
-        time_idx: Option<usize>,
-        ids: &[u64],
-    ) -> Result<FileEntry> {
+        columns: &[ColumnDef],
+    ) -> Result<OpenFile> {
         self.seq += 1;
         let dir_rel = format!(
             "tables/{table}/day={}",
@@ -100,8 +174,7 @@ impl<'s> Transaction<'s> {
         );
         let dir = self.store.root.join(&dir_rel);
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        let name = format!("{}-{:05}", self.batch, self.seq);
-        let rel = format!("{dir_rel}/{name}.parquet");
+        let rel = format!("{dir_rel}/{}-{:05}.parquet", self.batch, self.seq);
         let path = self.store.root.join(&rel);
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
@@ -109,29 +182,64 @@ impl<'s> Transaction<'s> {
             .set_statistics_enabled(EnabledStatistics::Page)
             .build();
         let file = std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
-        let mut w = ArrowWriter::try_new(file, part.schema(), Some(props))?;
-        w.write(part)?;
-        let file = w.into_inner()?;
+        let out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let writer = ArrowWriter::try_new(out, part.schema(), Some(props))?;
+        Ok(OpenFile {
+            writer,
+            schema: part.schema(),
+            columns: columns.to_vec(),
+            rel,
+            dir,
+            day,
+            ids: Vec::new(),
+            rows: 0,
+            min_time: None,
+            max_time: None,
+        })
+    }
+
+    /// Finishes an open file (footer, fsync, `_ItemId` sidecar) and lists it as pending.
+    fn close(&mut self, table: &str, f: OpenFile) -> Result<()> {
+        let path = self.store.root.join(&f.rel);
+        let out = f.writer.into_inner()?;
+        let file = out
+            .into_inner()
+            .map_err(|e| StoreError::io(&path, e.into_error()))?;
         file.sync_all().map_err(|e| StoreError::io(&path, e))?;
         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         drop(file);
-        let ids_rel = format!("{dir_rel}/{name}.ids");
-        write_ids(&self.store.root.join(&ids_rel), ids)?;
-        sync_dir(&dir)?;
-        let (min_time, max_time) = match time_idx {
-            Some(i) => time_range(part.column(i).as_ref()),
-            None => (None, None),
-        };
-        Ok(FileEntry {
-            path: rel,
-            day,
-            rows: part.num_rows() as u64,
-            min_time,
-            max_time,
+        let ids_rel = format!("{}.ids", f.rel.trim_end_matches(".parquet"));
+        write_ids(&self.store.root.join(&ids_rel), &f.ids)?;
+        let slot = self
+            .pending
+            .entry(table.to_string())
+            .or_insert_with(|| (Vec::new(), Vec::new()));
+        merge_columns(table, &mut slot.0, &f.columns)?;
+        slot.1.push(FileEntry {
+            path: f.rel,
+            day: f.day,
+            rows: f.rows,
+            min_time: f.min_time,
+            max_time: f.max_time,
             bytes,
             ids: Some(ids_rel),
             batch: self.batch.clone(),
-        })
+        });
+        Ok(())
+    }
+
+    /// Finishes every open file and makes their directory entries durable.
+    fn close_all(&mut self) -> Result<()> {
+        let open = std::mem::take(&mut self.open);
+        let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        for ((table, _), f) in open {
+            dirs.insert(f.dir.clone());
+            self.close(&table, f)?;
+        }
+        for d in dirs {
+            sync_dir(&d)?;
+        }
+        Ok(())
     }
 
     /// Makes `table` hold only what this transaction writes to it (its columns too): at
@@ -145,14 +253,21 @@ impl<'s> Transaction<'s> {
 
     /// Rows written so far in this transaction, by table.
     pub fn pending_rows(&self) -> BTreeMap<String, u64> {
-        self.pending
+        let mut out: BTreeMap<String, u64> = self
+            .pending
             .iter()
             .map(|(t, (_, f))| (t.clone(), f.iter().map(|f| f.rows).sum()))
-            .collect()
+            .collect();
+        for ((t, _), f) in &self.open {
+            *out.entry(t.clone()).or_default() += f.rows;
+        }
+        out
     }
 
     /// Publishes every file written by this transaction in one atomic manifest replacement.
     pub fn commit(mut self) -> Result<()> {
+        self.close_all()?;
+        self.pending.retain(|_, (_, files)| !files.is_empty());
         if self.pending.is_empty() && self.replaced.is_empty() {
             self.committed = true;
             return Ok(());
@@ -191,6 +306,10 @@ impl Drop for Transaction<'_> {
         if self.committed {
             return;
         }
+        for f in std::mem::take(&mut self.open).into_values() {
+            drop(f.writer);
+            let _ = std::fs::remove_file(self.store.root.join(&f.rel));
+        }
         for (_, files) in self.pending.values() {
             for f in files {
                 let _ = std::fs::remove_file(self.store.root.join(&f.path));
@@ -199,6 +318,22 @@ impl Drop for Transaction<'_> {
                 }
             }
         }
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
     }
 }
 
@@ -293,7 +428,7 @@ fn write_ids(path: &Path, ids: &[u64]) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn read_ids(path: &PathBuf, into: &mut std::collections::HashSet<u64>) -> Result<()> {
+pub(crate) fn read_ids(path: &PathBuf, into: &mut crate::IdSet) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
     if bytes.len() % 8 != 0 {
         return Err(StoreError::Corrupt(format!(

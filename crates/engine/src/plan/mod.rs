@@ -356,13 +356,21 @@ impl<'a> Planner<'a> {
                 let Some(n) = v.as_str_literal() else {
                     bail!(a.span, "_GetWatchlist() needs a constant name")
                 };
-                let table = format!("_Watchlist_{n}");
-                match self.catalog.table(&table) {
-                    Some(p) => scan::scan_table(&table, p),
-                    None => bail!(
-                        a.span,
-                        "watchlist '{n}' does not exist: add it with `peregrine watchlist add {n} FILE --key COLUMN`"
-                    ),
+                match self.catalog.watchlist(n) {
+                    Ok(Some(p)) => scan::scan_table(&format!("_GetWatchlist_{n}"), p),
+                    Ok(None) => {
+                        let known = self.catalog.watchlist_names();
+                        let known = if known.is_empty() {
+                            "no watchlists are defined".to_string()
+                        } else {
+                            format!("known watchlists: {}", known.join(", "))
+                        };
+                        bail!(
+                            a.span,
+                            "unknown watchlist '{n}' ({known}); add it with `peregrine watchlist add {n} FILE --key COLUMN`"
+                        )
+                    }
+                    Err(e) => bail!(a.span, "watchlist '{n}' cannot be read: {e}"),
                 }
             }
             _ => bail!(span, "unknown tabular function '{name}'"),

@@ -6,8 +6,10 @@
 use super::graph_signin::{
     INTERACTIVE, MANAGED_IDENTITY, NON_INTERACTIVE, SERVICE_PRINCIPAL, map_signin,
 };
-use super::{Format, Row, Skip, pascal_column, take_properties};
+use super::{Field, Format, RawRow, Row, Skip, Src, pascal_column, take_properties};
+use crate::rawjson::{self, Members};
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
 pub struct Diagnostic;
 
@@ -34,46 +36,113 @@ impl Format for Diagnostic {
         let Value::Object(mut o) = rec else {
             return Err(Skip::Reject("expected a diagnostic record object".into()));
         };
-        let category = o
-            .get("category")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let Some(table) = table_of(&category) else {
-            return Err(Skip::Reject(format!(
-                "diagnostic category \"{category}\" is not one Peregrine ingests (SignInLogs, NonInteractiveUserSignInLogs, ServicePrincipalSignInLogs, ManagedIdentitySignInLogs, AuditLogs, RiskyUsers, UserRiskEvents)"
-            )));
-        };
         let props = take_properties(&mut o)?;
-        let mut env = Row::new(table);
-        for (k, v) in o {
-            let col = match k.as_str() {
-                "time" => "TimeGenerated".to_string(),
-                "resourceId" => "ResourceId".to_string(),
-                "tenantId" => "TenantId".to_string(),
-                "callerIpAddress" => {
-                    if table == "AuditLogs" {
-                        continue;
-                    }
-                    "IPAddress".to_string()
-                }
-                "level" | "Level" => "Level".to_string(),
-                "durationMs" => "DurationMs".to_string(),
-                _ => pascal_column(table, &k),
-            };
-            env.set(&col, v);
-        }
-        env.set("Category", json!(category));
+        let envelope: Vec<(Cow<str>, &Value)> = o
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
+            .collect();
+        let (table, env) = map_envelope(&envelope)?;
         let row = match table {
             INTERACTIVE | NON_INTERACTIVE | SERVICE_PRINCIPAL | MANAGED_IDENTITY => {
-                map_signin(table, props, Some(env))
+                let members: Vec<(Cow<str>, &Value)> = props
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
+                    .collect();
+                map_signin(table, &members, Some(env)).into_row()
             }
-            "AuditLogs" => map_audit(props, env),
-            _ => map_plain(table, props, env),
+            "AuditLogs" => map_audit(props, env.into_row()),
+            _ => map_plain(table, props, env.into_row()),
         };
         out.push(row);
         Ok(())
     }
+
+    fn raw(&self) -> bool {
+        true
+    }
+
+    fn map_raw<'a>(&self, rec: &Members<'a>, out: &mut Vec<RawRow<'a>>) -> Result<(), Skip> {
+        let mut envelope = Vec::with_capacity(rec.len());
+        let mut props = None;
+        for (k, v) in rec {
+            if k == "properties" {
+                props = Some(*v);
+            } else {
+                envelope.push((k.clone(), *v));
+            }
+        }
+        let (table, env) = map_envelope(&envelope)?;
+        let no_props = || Skip::Reject("the record has no \"properties\" object".into());
+        let props = props.ok_or_else(no_props)?;
+        match table {
+            INTERACTIVE | NON_INTERACTIVE | SERVICE_PRINCIPAL | MANAGED_IDENTITY
+                if props.starts_with('{') =>
+            {
+                let members = rawjson::object_members(props).map_err(Skip::Reject)?;
+                out.push(map_signin(table, &members, Some(env)));
+            }
+            _ => {
+                // The rarer categories, and properties sent as a string: parsed in full.
+                let mut o = Map::new();
+                o.insert(
+                    "properties".into(),
+                    serde_json::from_str(props).map_err(|e| Skip::Reject(e.to_string()))?,
+                );
+                let p = take_properties(&mut o)?;
+                let env = env.into_row();
+                let row = match table {
+                    INTERACTIVE | NON_INTERACTIVE | SERVICE_PRINCIPAL | MANAGED_IDENTITY => {
+                        let members: Vec<(Cow<str>, &Value)> = p
+                            .iter()
+                            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
+                            .collect();
+                        let env = RawRow::from_row(env);
+                        map_signin(table, &members, Some(env)).into_row()
+                    }
+                    "AuditLogs" => map_audit(p, env),
+                    _ => map_plain(table, p, env),
+                };
+                out.push(RawRow::from_row(row));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The destination table of a record and its envelope fields in Log Analytics columns.
+fn map_envelope<'a, F: Field<'a>>(
+    envelope: &[(Cow<'a, str>, F)],
+) -> Result<(&'static str, RawRow<'a>), Skip> {
+    let category = envelope
+        .iter()
+        .find(|(k, _)| k == "category")
+        .and_then(|(_, v)| v.text())
+        .unwrap_or_default();
+    let Some(table) = table_of(&category) else {
+        return Err(Skip::Reject(format!(
+            "diagnostic category \"{category}\" is not one Peregrine ingests (SignInLogs, NonInteractiveUserSignInLogs, ServicePrincipalSignInLogs, ManagedIdentitySignInLogs, AuditLogs, RiskyUsers, UserRiskEvents)"
+        )));
+    };
+    let mut env = RawRow::new(table);
+    for (k, v) in envelope {
+        let col: Cow<str> = match k.as_ref() {
+            "time" => "TimeGenerated".into(),
+            "resourceId" => "ResourceId".into(),
+            "tenantId" => "TenantId".into(),
+            "callerIpAddress" => {
+                if table == "AuditLogs" {
+                    continue;
+                }
+                "IPAddress".into()
+            }
+            "level" | "Level" => "Level".into(),
+            "durationMs" => "DurationMs".into(),
+            key => pascal_column(table, key),
+        };
+        env.set(col, v.src());
+    }
+    env.set("Category", Src::Text(Cow::Owned(category.into_owned())));
+    Ok((table, env))
 }
 
 /// `properties` of an AuditLogs record: a Graph directoryAudit.

@@ -2,8 +2,10 @@
 //! as portal downloads and Microsoft-Extractor-Suite output, or NDJSON). Each sign-in goes to
 //! the Log Analytics table its kind belongs in, with Log Analytics' column mapping.
 
-use super::{Format, Row, Skip, pascal_column, str_of};
-use serde_json::{Map, Value, json};
+use super::{Field, Format, RawRow, Row, Skip, Src, pascal_column};
+use crate::rawjson::Members;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 pub struct GraphSignIn;
 
@@ -21,10 +23,11 @@ pub fn looks_like(o: &Map<String, Value>) -> bool {
 }
 
 /// The table a sign-in belongs in: from `signInEventTypes` (beta), else from `isInteractive`
-/// and the service-principal / managed-identity fields.
-pub fn route(o: &Map<String, Value>) -> &'static str {
-    if let Some(Value::Array(types)) = o.get("signInEventTypes") {
-        let has = |t: &str| types.iter().any(|x| x.as_str() == Some(t));
+/// and the service-principal / managed-identity fields. `field` looks a member up.
+pub fn route<'a, F: Field<'a>>(field: impl Fn(&str) -> Option<F>) -> &'static str {
+    if let Some(types) = field("signInEventTypes") {
+        let types: Vec<_> = types.items().into_iter().filter_map(F::text).collect();
+        let has = |t: &str| types.iter().any(|x| x == t);
         if has("managedIdentity") {
             return MANAGED_IDENTITY;
         }
@@ -38,22 +41,22 @@ pub fn route(o: &Map<String, Value>) -> &'static str {
             return NON_INTERACTIVE;
         }
     }
-    let msi = o
-        .get("managedServiceIdentity")
+    let msi = field("managedServiceIdentity")
         .and_then(|m| m.get("msiType"))
-        .and_then(Value::as_str)
-        .unwrap_or("none");
+        .and_then(F::text)
+        .unwrap_or(Cow::Borrowed("none"));
     if !msi.is_empty() && msi != "none" {
         return MANAGED_IDENTITY;
     }
-    if str_of(o, "userId").is_empty()
-        && str_of(o, "userPrincipalName").is_empty()
-        && !str_of(o, "servicePrincipalId").is_empty()
+    let text = |k: &str| field(k).and_then(F::text).unwrap_or_default();
+    if text("userId").is_empty()
+        && text("userPrincipalName").is_empty()
+        && !text("servicePrincipalId").is_empty()
     {
         return SERVICE_PRINCIPAL;
     }
-    match o.get("isInteractive") {
-        Some(Value::Bool(false)) => NON_INTERACTIVE,
+    match field("isInteractive").and_then(F::bool) {
+        Some(false) => NON_INTERACTIVE,
         _ => INTERACTIVE,
     }
 }
@@ -67,71 +70,98 @@ impl Format for GraphSignIn {
         let Value::Object(o) = rec else {
             return Err(Skip::Reject("expected a sign-in object".into()));
         };
-        if !o.contains_key("createdDateTime") {
+        let members: Vec<(Cow<str>, &Value)> = o
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
+            .collect();
+        let mut rows = Vec::new();
+        self.map_fields(&members, &mut rows)?;
+        out.extend(rows.into_iter().map(RawRow::into_row));
+        Ok(())
+    }
+
+    fn raw(&self) -> bool {
+        true
+    }
+
+    fn map_raw<'a>(&self, rec: &Members<'a>, out: &mut Vec<RawRow<'a>>) -> Result<(), Skip> {
+        self.map_fields(rec, out)
+    }
+}
+
+impl GraphSignIn {
+    fn map_fields<'a, F: Field<'a>>(
+        &self,
+        members: &[(Cow<'a, str>, F)],
+        out: &mut Vec<RawRow<'a>>,
+    ) -> Result<(), Skip> {
+        let field = |k: &str| members.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        if field("createdDateTime").is_none() {
             return Err(Skip::Reject(
                 "a sign-in without createdDateTime (is this a Graph /auditLogs/signIns record?)"
                     .into(),
             ));
         }
-        let table = route(&o);
-        out.push(map_signin(table, o, None));
+        let table = route(field);
+        out.push(map_signin(table, members, None));
         Ok(())
     }
 }
 
-/// Maps a Graph-shaped sign-in (also the `properties` of a diagnostic record) to `table`'s
-/// columns. `envelope` holds diagnostic-record fields already mapped.
-pub fn map_signin(table: &str, o: Map<String, Value>, envelope: Option<Row>) -> Row {
-    let mut row = envelope.unwrap_or_else(|| Row::new(table));
-    row.table = table.to_string();
-    for (k, v) in o {
-        match k.as_str() {
+/// Maps a Graph-shaped sign-in (also the `properties` of a diagnostic record, and a portal
+/// CSV row rebuilt in Graph shape) to `table`'s columns. `envelope` holds diagnostic-record
+/// fields already mapped; a column the sign-in sets again takes the sign-in's value.
+pub fn map_signin<'a, F: Field<'a>>(
+    table: &'static str,
+    members: &[(Cow<'a, str>, F)],
+    envelope: Option<RawRow<'a>>,
+) -> RawRow<'a> {
+    let mut row = envelope.unwrap_or_else(|| RawRow::new(table));
+    row.table = Cow::Borrowed(table);
+    for (k, v) in members {
+        let v = *v;
+        match k.as_ref() {
             "createdDateTime" => {
-                row.set_default("TimeGenerated", v.clone());
-                row.set("CreatedDateTime", v);
+                row.set_default("TimeGenerated", v.src());
+                row.set("CreatedDateTime", v.src());
             }
-            "id" => row.set("Id", v),
-            "resourceId" => row.set("ResourceIdentity", v),
+            "id" => row.set("Id", v.src()),
+            "resourceId" => row.set("ResourceIdentity", v.src()),
             "location" => {
                 if let Some(c) = v.get("countryOrRegion") {
-                    row.set_default("Location", c.clone());
+                    row.set_default("Location", c.src());
                 }
-                row.set("LocationDetails", v);
+                row.set("LocationDetails", v.src());
             }
-            "appliedConditionalAccessPolicies" => row.set("ConditionalAccessPolicies", v),
-            "riskEventTypes_v2" => row.set("RiskEventTypes_V2", v),
-            "processingTimeInMilliseconds" if table == super::graph_signin::NON_INTERACTIVE => {
-                row.set("ProcessingTimeInMs", v)
+            "appliedConditionalAccessPolicies" => row.set("ConditionalAccessPolicies", v.src()),
+            "riskEventTypes_v2" => row.set("RiskEventTypes_V2", v.src()),
+            "processingTimeInMilliseconds" if table == NON_INTERACTIVE => {
+                row.set("ProcessingTimeInMs", v.src())
             }
             "status" => {
                 if let Some(code) = v.get("errorCode") {
-                    row.set_default("ResultType", code.clone());
+                    row.set_default("ResultType", code.src());
                 }
                 if let Some(r) = v.get("failureReason") {
-                    row.set_default("ResultDescription", r.clone());
+                    row.set_default("ResultDescription", r.src());
                 }
-                row.set("Status", v);
+                row.set("Status", v.src());
             }
-            "managedServiceIdentity" => row.set("ManagedServiceIdentity", v),
-            "autonomousSystemNumber" => row.set("AutonomousSystemNumber", v),
-            _ => {
-                let col = pascal_column(table, &k);
-                row.set(&col, v);
-            }
+            "managedServiceIdentity" => row.set("ManagedServiceIdentity", v.src()),
+            "autonomousSystemNumber" => row.set("AutonomousSystemNumber", v.src()),
+            key => row.set(pascal_column(table, key), v.src()),
         }
     }
     let identity = row
-        .cols
         .get("UserDisplayName")
-        .or_else(|| row.cols.get("ServicePrincipalName"))
+        .or_else(|| row.get("ServicePrincipalName"))
         .cloned();
     if let Some(i) = identity {
         row.set_default("Identity", i);
     }
     let tenant = row
-        .cols
         .get("ResourceTenantId")
-        .or_else(|| row.cols.get("HomeTenantId"))
+        .or_else(|| row.get("HomeTenantId"))
         .cloned();
     if let Some(t) = tenant {
         row.set_default("AADTenantId", t.clone());
@@ -143,23 +173,20 @@ pub fn map_signin(table: &str, o: Map<String, Value>, envelope: Option<Row>) -> 
         SERVICE_PRINCIPAL => "ServicePrincipalSignInLogs",
         _ => "ManagedIdentitySignInLogs",
     };
-    row.set_default("Category", json!(category));
-    row.set_default("OperationName", json!("Sign-in activity"));
-    row.set_default("OperationVersion", json!("1.0"));
-    row.set_default("SourceSystem", json!("Azure AD"));
-    row.set_default("Level", json!("4"));
-    row.set_default("Resource", json!("Microsoft.aadiam"));
-    row.set_default("ResourceProvider", json!("Microsoft.aadiam"));
-    row.set_default("ResourceGroup", json!("Microsoft.aadiam"));
-    row.set_default("DurationMs", json!(0));
-    let ok = row
-        .cols
-        .get("ResultType")
-        .map(|v| v == &json!(0) || v == &json!("0"))
-        .unwrap_or(false);
+    let text = |s: &'static str| Src::Text(Cow::Borrowed(s));
+    row.set_default("Category", text(category));
+    row.set_default("OperationName", text("Sign-in activity"));
+    row.set_default("OperationVersion", text("1.0"));
+    row.set_default("SourceSystem", text("Azure AD"));
+    row.set_default("Level", text("4"));
+    row.set_default("Resource", text("Microsoft.aadiam"));
+    row.set_default("ResourceProvider", text("Microsoft.aadiam"));
+    row.set_default("ResourceGroup", text("Microsoft.aadiam"));
+    row.set_default("DurationMs", Src::Json("0"));
+    let ok = row.get("ResultType").is_some_and(Src::is_zero);
     row.set_default(
         "ResultSignature",
-        json!(if ok { "SUCCESS" } else { "FAILURE" }),
+        text(if ok { "SUCCESS" } else { "FAILURE" }),
     );
     row
 }
@@ -167,24 +194,26 @@ pub fn map_signin(table: &str, o: Map<String, Value>, envelope: Option<Row>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn routes_by_event_type_then_fields() {
-        let o = |v: Value| v.as_object().cloned().unwrap_or_default();
+        let o = |v: Value| {
+            let m = v.as_object().cloned().unwrap_or_default();
+            route(|k: &str| m.get(k))
+        };
         assert_eq!(
-            route(&o(json!({"signInEventTypes":["nonInteractiveUser"]}))),
+            (o(json!({"signInEventTypes":["nonInteractiveUser"]}))),
             NON_INTERACTIVE
         );
-        assert_eq!(route(&o(json!({"isInteractive": true}))), INTERACTIVE);
-        assert_eq!(route(&o(json!({"isInteractive": false}))), NON_INTERACTIVE);
+        assert_eq!((o(json!({"isInteractive": true}))), INTERACTIVE);
+        assert_eq!((o(json!({"isInteractive": false}))), NON_INTERACTIVE);
         assert_eq!(
-            route(&o(json!({"servicePrincipalId":"x","userId":""}))),
+            (o(json!({"servicePrincipalId":"x","userId":""}))),
             SERVICE_PRINCIPAL
         );
         assert_eq!(
-            route(&o(
-                json!({"managedServiceIdentity":{"msiType":"systemAssigned"}})
-            )),
+            (o(json!({"managedServiceIdentity":{"msiType":"systemAssigned"}}))),
             MANAGED_IDENTITY
         );
     }

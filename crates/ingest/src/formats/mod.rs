@@ -10,9 +10,15 @@ pub mod graph_users;
 pub mod la_export;
 pub mod portal_csv;
 pub mod purview;
+pub mod rawrow;
 pub mod suricata;
 
+pub use rawrow::{Field, RawRow, Src};
+
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// One row for one table, columns by their table names.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +64,19 @@ pub trait Format: Send + Sync {
     /// Maps one source record (a JSON object; CSV rows arrive as objects of strings keyed by
     /// header) to rows.
     fn map(&self, rec: Value, out: &mut Vec<Row>) -> Result<(), Skip>;
+    /// Whether the format maps records on the fast path ([`Format::map_raw`]).
+    fn raw(&self) -> bool {
+        false
+    }
+    /// Maps one JSON record, given as its top-level members, to rows whose values borrow
+    /// from the record's text. Only called when [`Format::raw`] says so.
+    fn map_raw<'a>(
+        &self,
+        _rec: &crate::rawjson::Members<'a>,
+        _out: &mut Vec<RawRow<'a>>,
+    ) -> Result<(), Skip> {
+        Err(Skip::Reject(format!("{}: no fast path", self.name())))
+    }
 }
 
 /// What the input looks like at the byte level.
@@ -161,16 +180,37 @@ pub fn detect_lines(first: &str) -> Option<Box<dyn Format>> {
 
 /// Graph-style camelCase keys to Log Analytics PascalCase column names: the column of `table`
 /// whose name matches the key case-insensitively, else the key with its first letter raised.
-pub fn pascal_column(table: &str, key: &str) -> String {
-    if let Some(cols) = crate::schemas::lowercase_columns(table)
-        && let Some(n) = cols.get(&key.to_ascii_lowercase())
-    {
-        return n.clone();
+pub fn pascal_column(table: &str, key: &str) -> Cow<'static, str> {
+    type Known = HashMap<Box<str>, Option<&'static str>, ahash::RandomState>;
+    thread_local! {
+        // Looked up once per record field: remembered per table and key (bounded, since keys
+        // come from the input).
+        static CACHE: RefCell<HashMap<Box<str>, Known, ahash::RandomState>> =
+            RefCell::new(HashMap::default());
+    }
+    let known = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(hit) = c.get(table).and_then(|m| m.get(key)) {
+            return *hit;
+        }
+        let found = crate::schemas::lowercase_columns(table)
+            .and_then(|cols| cols.get(&key.to_ascii_lowercase()))
+            .map(String::as_str);
+        if c.len() < 1024 {
+            let m = c.entry(table.into()).or_default();
+            if m.len() < 4096 {
+                m.insert(key.into(), found);
+            }
+        }
+        found
+    });
+    if let Some(n) = known {
+        return Cow::Borrowed(n);
     }
     let mut c = key.chars();
     match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
+        Some(f) => Cow::Owned(f.to_uppercase().chain(c).collect()),
+        None => Cow::Borrowed(""),
     }
 }
 

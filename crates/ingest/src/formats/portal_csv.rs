@@ -8,6 +8,7 @@ use super::graph_signin::{INTERACTIVE, MANAGED_IDENTITY, SERVICE_PRINCIPAL, map_
 use super::{Format, Row, Skip};
 use crate::buffer::column_name;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
 pub struct PortalSignInCsv;
 
@@ -233,7 +234,11 @@ impl Format for PortalSignInCsv {
         if let Some(t) = g.remove("managedIdentityType") {
             g.insert("managedServiceIdentity".into(), json!({ "msiType": t }));
         }
-        let mut row = map_signin(table, g, None);
+        let members: Vec<(Cow<str>, &Value)> = g
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
+            .collect();
+        let mut row = map_signin(table, &members, None).into_row();
         for (k, v) in extra {
             row.set_default(&k, v);
         }

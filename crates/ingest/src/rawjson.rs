@@ -1,0 +1,621 @@
+//! JSON read in place, for the fast ingest path: a record's top-level members as slices of the
+//! input text (validated strictly, nothing allocated for values that are not strings with
+//! escapes), and the conversions the tables need: string values unescaped, nested values as
+//! the canonical compact text that dynamic columns hold (the text `serde_json` would print
+//! for the parsed value: no whitespace, keys in their order, numbers normalised).
+
+use std::borrow::Cow;
+
+/// Nesting deeper than this is rejected (as `serde_json` does) rather than recursed into.
+const MAX_DEPTH: usize = 128;
+
+/// The members of a JSON object, in order: key (unescaped) and the value's raw text.
+pub type Members<'a> = Vec<(Cow<'a, str>, &'a str)>;
+
+/// Splits the JSON object `text` into its members. Anything but a single well-formed object
+/// (surrounding whitespace allowed) is an error saying what was expected where.
+pub fn object_members(text: &str) -> Result<Members<'_>, String> {
+    let mut p = Parser::new(text);
+    p.ws();
+    if p.peek() != Some(b'{') {
+        return Err(p.err("expected a JSON object"));
+    }
+    let members = p.members(0)?;
+    p.ws();
+    if p.i < p.b.len() {
+        return Err(p.err("unexpected text after the JSON object"));
+    }
+    Ok(members)
+}
+
+/// The value of `key` in the object `obj` (raw text), if `obj` is an object holding it.
+pub fn member<'a>(obj: &'a str, key: &str) -> Option<&'a str> {
+    if !obj.starts_with('{') {
+        return None;
+    }
+    let mut p = Parser::new(obj);
+    p.members(0)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// The elements of the array `arr` (raw text), if it is one.
+pub fn elements(arr: &str) -> Option<Vec<&str>> {
+    if !arr.starts_with('[') {
+        return None;
+    }
+    let mut p = Parser::new(arr);
+    p.elements(0).ok()
+}
+
+/// The string a raw value holds, unescaped; None when the value is not a string.
+pub fn as_str(raw: &str) -> Option<Cow<'_, str>> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    unescape(inner).ok()
+}
+
+/// Whether a raw value is JSON `null`.
+pub fn is_null(raw: &str) -> bool {
+    raw == "null"
+}
+
+/// The text inside a string token (without its quotes), escapes decoded. Borrowed when the
+/// string has no escapes.
+pub fn unescape(inner: &str) -> Result<Cow<'_, str>, String> {
+    if !inner.contains('\\') {
+        return Ok(Cow::Borrowed(inner));
+    }
+    let b = inner.as_bytes();
+    let mut out = String::with_capacity(inner.len());
+    let mut i = 0;
+    let mut run = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&inner[run..i]);
+        let e = *b.get(i + 1).ok_or("a string ends inside an escape")?;
+        i += 2;
+        match e {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            b'/' => out.push('/'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let hi = hex4(b, i)?;
+                i += 4;
+                let c = if (0xD800..0xDC00).contains(&hi) {
+                    if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') {
+                        return Err("a lone leading surrogate in a \\u escape".into());
+                    }
+                    let lo = hex4(b, i + 2)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err("a lone leading surrogate in a \\u escape".into());
+                    }
+                    i += 6;
+                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                } else {
+                    char::from_u32(hi)
+                };
+                out.push(c.ok_or("a lone trailing surrogate in a \\u escape")?);
+            }
+            other => return Err(format!("an invalid escape '\\{}'", other as char)),
+        }
+        run = i;
+    }
+    out.push_str(&inner[run..]);
+    Ok(Cow::Owned(out))
+}
+
+fn hex4(b: &[u8], at: usize) -> Result<u32, String> {
+    let d = b
+        .get(at..at + 4)
+        .ok_or("a \\u escape needs four hex digits")?;
+    let mut v = 0u32;
+    for &c in d {
+        let x = (c as char)
+            .to_digit(16)
+            .ok_or("a \\u escape needs four hex digits")?;
+        v = v * 16 + x;
+    }
+    Ok(v)
+}
+
+/// Appends the canonical compact text of the (already validated) JSON value `raw`: what
+/// `serde_json::to_string` prints for the value parsed from `raw`.
+pub fn compact_into(raw: &str, out: &mut String) -> Result<(), String> {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    let mut run_start = 0;
+    // Copies verbatim runs; whitespace, escaped strings and numbers are rewritten.
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                out.push_str(&raw[run_start..i]);
+                i += 1;
+                run_start = i;
+            }
+            b'"' => {
+                let end = string_end(b, i)?;
+                let inner = &raw[i + 1..end - 1];
+                if inner.contains('\\') {
+                    out.push_str(&raw[run_start..i]);
+                    escape_into(&unescape(inner)?, out);
+                    run_start = end;
+                }
+                i = end;
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = number_end(b, i);
+                let tok = &raw[i..end];
+                if !plain_integer(tok) {
+                    out.push_str(&raw[run_start..i]);
+                    let n: serde_json::Number = serde_json::from_str(tok)
+                        .map_err(|e| format!("an invalid number {tok}: {e}"))?;
+                    out.push_str(&n.to_string());
+                    run_start = end;
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&raw[run_start..]);
+    Ok(())
+}
+
+/// The canonical compact text of a JSON value (see [`compact_into`]); borrowed when `raw` is
+/// already in that form.
+pub fn compact(raw: &str) -> Result<Cow<'_, str>, String> {
+    if is_canonical(raw) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut s = String::with_capacity(raw.len());
+    compact_into(raw, &mut s)?;
+    Ok(Cow::Owned(s))
+}
+
+/// Whether `raw` needs no rewriting: no whitespace outside strings, no escapes, and only
+/// integers that print back as they are.
+fn is_canonical(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\r' | b'\n' | b'\\' => return false,
+            b'"' => match memchr::memchr2(b'"', b'\\', &b[i + 1..]) {
+                Some(j) if b[i + 1 + j] == b'"' => i += j + 2,
+                _ => return false,
+            },
+            b'-' | b'0'..=b'9' => {
+                let end = number_end(b, i);
+                if !plain_integer(&raw[i..end]) {
+                    return false;
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    true
+}
+
+/// An integer token that serde_json prints back unchanged (fits 64 bits, not `-0`).
+fn plain_integer(tok: &str) -> bool {
+    let digits = tok.strip_prefix('-').unwrap_or(tok);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    if tok.starts_with('-') {
+        digits != "0" && tok.parse::<i64>().is_ok()
+    } else {
+        tok.parse::<u64>().is_ok()
+    }
+}
+
+/// A string as a JSON string token, escaped the way serde_json escapes.
+pub fn escape_into(s: &str, out: &mut String) {
+    out.push('"');
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let esc: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '\u{8}' => Some("\\b"),
+            '\u{c}' => Some("\\f"),
+            c if (c as u32) < 0x20 => None,
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let v = c as usize;
+                out.push_str("\\u00");
+                out.push(HEX[v >> 4] as char);
+                out.push(HEX[v & 15] as char);
+            }
+        }
+        run = i + c.len_utf8();
+    }
+    out.push_str(&s[run..]);
+    out.push('"');
+}
+
+/// The end (exclusive) of the string token starting at `start` (a quote).
+fn string_end(b: &[u8], start: usize) -> Result<usize, String> {
+    let mut i = start + 1;
+    loop {
+        match memchr::memchr2(b'"', b'\\', &b[i..]) {
+            Some(j) => {
+                i += j;
+                if b[i] == b'"' {
+                    return Ok(i + 1);
+                }
+                i += 2;
+                if i > b.len() {
+                    return Err("a string ends inside an escape".into());
+                }
+            }
+            None => return Err("an unterminated string".into()),
+        }
+    }
+}
+
+fn number_end(b: &[u8], start: usize) -> usize {
+    let mut i = start;
+    while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+        i += 1;
+    }
+    i
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Self {
+        Parser {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn err(&self, what: &str) -> String {
+        match self.peek() {
+            Some(c) if c.is_ascii_graphic() => {
+                format!("{what} at byte {} (found '{}')", self.i, c as char)
+            }
+            Some(c) => format!("{what} at byte {} (found byte 0x{c:02x})", self.i),
+            None => format!("{what} at byte {} (found the end of the record)", self.i),
+        }
+    }
+
+    fn expect(&mut self, c: u8, what: &str) -> Result<(), String> {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.err(what))
+        }
+    }
+
+    /// An object's members; the opening brace is next.
+    fn members(&mut self, depth: usize) -> Result<Members<'a>, String> {
+        self.i += 1;
+        let mut out = Vec::new();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(out);
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.err("expected a quoted key"));
+            }
+            let (s, e) = self.string()?;
+            let key = unescape(&self.text[s + 1..e - 1])?;
+            self.expect(b':', "expected ':' after a key")?;
+            self.ws();
+            let vs = self.i;
+            self.value(depth + 1)?;
+            out.push((key, &self.text[vs..self.i]));
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                _ => return Err(self.err("expected ',' or '}' in an object")),
+            }
+        }
+    }
+
+    /// An array's elements; the opening bracket is next.
+    fn elements(&mut self, depth: usize) -> Result<Vec<&'a str>, String> {
+        self.i += 1;
+        let mut out = Vec::new();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(out);
+        }
+        loop {
+            self.ws();
+            let vs = self.i;
+            self.value(depth + 1)?;
+            out.push(&self.text[vs..self.i]);
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                _ => return Err(self.err("expected ',' or ']' in an array")),
+            }
+        }
+    }
+
+    /// Skips one value, validating it.
+    fn value(&mut self, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("JSON nested too deeply"));
+        }
+        match self.peek() {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'{') => self.skip_object(depth),
+            Some(b'[') => self.skip_array(depth),
+            Some(b't') => self.literal("true"),
+            Some(b'f') => self.literal("false"),
+            Some(b'n') => self.literal("null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.err("expected a JSON value")),
+        }
+    }
+
+    fn skip_object(&mut self, depth: usize) -> Result<(), String> {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.err("expected a quoted key"));
+            }
+            self.string()?;
+            self.expect(b':', "expected ':' after a key")?;
+            self.ws();
+            self.value(depth + 1)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.err("expected ',' or '}' in an object")),
+            }
+        }
+    }
+
+    fn skip_array(&mut self, depth: usize) -> Result<(), String> {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            self.value(depth + 1)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.err("expected ',' or ']' in an array")),
+            }
+        }
+    }
+
+    /// A string token: its span including the quotes. Control characters must be escaped and
+    /// escapes must be valid.
+    fn string(&mut self) -> Result<(usize, usize), String> {
+        let start = self.i;
+        let mut i = start + 1;
+        loop {
+            let Some(j) = memchr::memchr2(b'"', b'\\', &self.b[i..]) else {
+                self.i = self.b.len();
+                return Err(self.err("an unterminated string"));
+            };
+            if self.b[i..i + j].iter().any(|&c| c < 0x20) {
+                self.i = i + self.b[i..i + j].iter().position(|&c| c < 0x20).unwrap_or(0);
+                return Err(self.err("a control character inside a string"));
+            }
+            i += j;
+            if self.b[i] == b'"' {
+                self.i = i + 1;
+                return Ok((start, self.i));
+            }
+            match self.b.get(i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                Some(b'u') => {
+                    if hex4(self.b, i + 2).is_err() {
+                        self.i = i;
+                        return Err(self.err("a \\u escape needs four hex digits"));
+                    }
+                    i += 6;
+                }
+                _ => {
+                    self.i = i;
+                    return Err(self.err("an invalid escape in a string"));
+                }
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), String> {
+        if self.b[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(self.err("expected a JSON value"))
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Result<(), String> {
+        let digits = |p: &mut Self| {
+            let s = p.i;
+            while let Some(b'0'..=b'9') = p.peek() {
+                p.i += 1;
+            }
+            p.i - s
+        };
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(self.err("expected a digit in a number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if digits(self) == 0 {
+                return Err(self.err("expected a digit after '.' in a number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return Err(self.err("expected a digit in a number's exponent"));
+            }
+        }
+        if let Some(c) = self.peek()
+            && !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+        {
+            return Err(self.err("unexpected character after a number"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn canon(raw: &str) -> String {
+        let v: Value = serde_json::from_str(raw).expect("valid test JSON");
+        serde_json::to_string(&v).expect("printable")
+    }
+
+    #[test]
+    fn members_in_order_with_raw_values() {
+        let m = object_members(r#" {"a": 1, "b\n": {"x": [1, 2]}, "c": "s\"q", "d": null} "#)
+            .expect("valid");
+        let keys: Vec<&str> = m.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys, ["a", "b\n", "c", "d"]);
+        assert_eq!(m[1].1, r#"{"x": [1, 2]}"#);
+        assert_eq!(as_str(m[2].1).as_deref(), Some("s\"q"));
+        assert!(is_null(m[3].1));
+        assert_eq!(member(m[1].1, "x"), Some("[1, 2]"));
+        assert_eq!(elements("[1, \"a\" ,{}]"), Some(vec!["1", "\"a\"", "{}"]));
+    }
+
+    #[test]
+    fn rejects_what_serde_json_rejects() {
+        for bad in [
+            r#"{"a": tru}"#,
+            r#"{"a": 01}"#,
+            r#"{"a": 1.}"#,
+            r#"{"a": "x\q"}"#,
+            r#"{"a": [1,]}"#,
+            r#"{"a" 1}"#,
+            r#"{"a": 1} x"#,
+            "{\"a\": \"tab\there\"}",
+            r#"{"a": "\ud800"}"#,
+            r#"[1]"#,
+            r#"{"a": {"b": 1}"#,
+        ] {
+            let ours = object_members(bad)
+                .and_then(|m| m.iter().try_for_each(|(_, v)| compact(v).map(|_| ())));
+            assert!(ours.is_err(), "accepted {bad}");
+            assert!(
+                serde_json::from_str::<serde_json::Map<String, Value>>(bad).is_err(),
+                "serde_json accepts {bad}"
+            );
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(object_members(&deep).is_err());
+    }
+
+    #[test]
+    fn compact_text_matches_serde_json() {
+        for raw in [
+            r#"{"city": "Oslo", "geo": {"latitude": 59.90, "longitude": -0.0, "alt": null}}"#,
+            r#"[1, -2, 18446744073709551615, 18446744073709551616, 1e5, 2.50, -0]"#,
+            r#"{"s": "caf\u00e9 \/ \"q\" \t", "k\u0041": "plain"}"#,
+            r#"{"emoji": "\ud83d\ude00", "ctl": "\u0001"}"#,
+            "[\n  {\"a\": true,\n   \"b\": false}\n]",
+            r#""just a string""#,
+            "123",
+            "3.14159",
+        ] {
+            assert_eq!(compact(raw).expect("valid").as_ref(), canon(raw), "{raw}");
+        }
+        assert!(matches!(
+            compact(r#"{"a":[1,2],"b":"x"}"#),
+            Ok(Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn escapes_like_serde_json() {
+        for s in ["plain", "q\"b\\", "nl\n cr\r tab\t", "\u{1}\u{1f}", "é😀"] {
+            let mut out = String::new();
+            escape_into(s, &mut out);
+            assert_eq!(out, serde_json::to_string(s).expect("string"));
+        }
+    }
+}
