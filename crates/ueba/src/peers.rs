@@ -115,64 +115,80 @@ pub fn compute(state: &State, ids: &Identities) -> Vec<Peer> {
     for (i, &u) in order.iter().enumerate() {
         key_rank[u as usize] = i as u32;
     }
-    let mut out = Vec::new();
-    let mut cands: Vec<u32> = Vec::new();
-    for &u in &order {
-        let ui = u as usize;
-        let (dept, groups) = &dirs[ui];
-        let org = !dept.is_empty() || !groups.is_empty();
-        cands.clear();
-        if org {
-            if let Some(v) = by_dept.get(dept.as_str()) {
-                cands.extend(v.iter().copied());
-            }
-            for g in groups {
-                if let Some(v) = by_group.get(g.as_str()) {
+    // Users are ranked independently: two halves of the key order on two threads, joined in
+    // order (the result does not depend on the split).
+    let rank_users = |users: &[u32]| -> Vec<Peer> {
+        let mut out = Vec::new();
+        let mut cands: Vec<u32> = Vec::new();
+        for &u in users {
+            let ui = u as usize;
+            let (dept, groups) = &dirs[ui];
+            let org = !dept.is_empty() || !groups.is_empty();
+            cands.clear();
+            if org {
+                if let Some(v) = by_dept.get(dept.as_str()) {
                     cands.extend(v.iter().copied());
                 }
-            }
-        } else {
-            for f in &features[ui] {
-                if let Some(v) = by_feature.get(f) {
-                    cands.extend(v.iter().take(POSTING_CAP).copied());
+                for g in groups {
+                    if let Some(v) = by_group.get(g.as_str()) {
+                        cands.extend(v.iter().copied());
+                    }
+                }
+            } else {
+                for f in &features[ui] {
+                    if let Some(v) = by_feature.get(f) {
+                        cands.extend(v.iter().take(POSTING_CAP).copied());
+                    }
                 }
             }
+            cands.sort_unstable();
+            cands.dedup();
+            let mut scored: Vec<(f64, f64, u32)> = cands
+                .iter()
+                .copied()
+                .filter(|&c| c != u)
+                .filter_map(|c| {
+                    let ci = c as usize;
+                    let beh = jaccard_sorted(&features[ui], &features[ci]);
+                    let score = if org {
+                        let (cd, cg) = &dirs[ci];
+                        f64::from(u8::from(!dept.is_empty() && cd == dept)) + jaccard(groups, cg)
+                    } else {
+                        beh
+                    };
+                    (score > 0.0).then_some((score, beh, c))
+                })
+                .collect();
+            let by_rank = |a: &(f64, f64, u32), b: &(f64, f64, u32)| {
+                b.0.total_cmp(&a.0)
+                    .then(b.1.total_cmp(&a.1))
+                    .then_with(|| key_rank[a.2 as usize].cmp(&key_rank[b.2 as usize]))
+            };
+            if scored.len() > MAX_PEERS {
+                scored.select_nth_unstable_by(MAX_PEERS - 1, by_rank);
+                scored.truncate(MAX_PEERS);
+            }
+            scored.sort_by(by_rank);
+            for (i, (_, _, p)) in scored.into_iter().take(MAX_PEERS).enumerate() {
+                out.push(Peer {
+                    user: u,
+                    peer: p,
+                    rank: i as i32 + 1,
+                });
+            }
         }
-        cands.sort_unstable();
-        cands.dedup();
-        let mut scored: Vec<(f64, f64, u32)> = cands
-            .iter()
-            .copied()
-            .filter(|&c| c != u)
-            .filter_map(|c| {
-                let ci = c as usize;
-                let beh = jaccard_sorted(&features[ui], &features[ci]);
-                let score = if org {
-                    let (cd, cg) = &dirs[ci];
-                    f64::from(u8::from(!dept.is_empty() && cd == dept)) + jaccard(groups, cg)
-                } else {
-                    beh
-                };
-                (score > 0.0).then_some((score, beh, c))
-            })
-            .collect();
-        let by_rank = |a: &(f64, f64, u32), b: &(f64, f64, u32)| {
-            b.0.total_cmp(&a.0)
-                .then(b.1.total_cmp(&a.1))
-                .then_with(|| key_rank[a.2 as usize].cmp(&key_rank[b.2 as usize]))
-        };
-        if scored.len() > MAX_PEERS {
-            scored.select_nth_unstable_by(MAX_PEERS - 1, by_rank);
-            scored.truncate(MAX_PEERS);
-        }
-        scored.sort_by(by_rank);
-        for (i, (_, _, p)) in scored.into_iter().take(MAX_PEERS).enumerate() {
-            out.push(Peer {
-                user: u,
-                peer: p,
-                rank: i as i32 + 1,
-            });
-        }
+        out
+    };
+    let (left, right) = order.split_at(order.len() / 2);
+    let (mut out, rest) = std::thread::scope(|sc| {
+        let r = sc.spawn(|| rank_users(right));
+        let l = rank_users(left);
+        (l, r.join())
+    });
+    match rest {
+        Ok(r) => out.extend(r),
+        // The helper panicked (a bug): rank its half here, which panics the same way.
+        Err(_) => out.extend(rank_users(right)),
     }
     out
 }
