@@ -159,11 +159,18 @@ pub fn finding_key(a: &Alert) -> String {
     )
 }
 
+/// An alert's id: a hash of the rule and its evidence, the same whatever order the evidence
+/// rows, or the elements of list and set columns, came out in (both are unordered in Kusto).
 fn alert_id(rule: &Rule, rows: &[Map<String, Value>]) -> String {
+    let mut texts: Vec<String> = rows
+        .iter()
+        .map(|r| canonical(&Value::Object(r.clone())).to_string())
+        .collect();
+    texts.sort();
     let mut text = rule.id.clone();
-    for r in rows {
+    for t in texts {
         text.push('\u{1}');
-        text.push_str(&Value::Object(r.clone()).to_string());
+        text.push_str(&t);
     }
     let h = xxhash_rust::xxh3::xxh3_128(text.as_bytes()).to_be_bytes();
     let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
@@ -175,6 +182,21 @@ fn alert_id(rule: &Rule, rows: &[Map<String, Value>]) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// A value with every array's elements in sorted order (for order-insensitive hashing).
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => {
+            let mut c: Vec<Value> = items.iter().map(canonical).collect();
+            c.sort_by_key(|x| x.to_string());
+            Value::Array(c)
+        }
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, x)| (k.clone(), canonical(x))).collect())
+        }
+        other => other.clone(),
+    }
 }
 
 /// Builds the alerts of one run from its result rows. `window` is the run's query window
@@ -294,5 +316,37 @@ fn one(rule: &Rule, rows: Vec<Map<String, Value>>, now: i64, window: (i64, i64))
         rule_name: rule.name.clone(),
         provider_name: "Peregrine".into(),
         evidence: rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::path::Path;
+
+    fn row(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn alert_id_ignores_row_and_list_order() {
+        let rule = crate::rule::parse_text(
+            "id: 11111111-2222-3333-4444-555555555555\nname: t\nseverity: Low\nkind: Scheduled\nqueryFrequency: 1h\nqueryPeriod: 1h\ntriggerOperator: gt\ntriggerThreshold: 0\nquery: T\n",
+            Path::new("t.yaml"),
+        )
+        .expect("a valid rule")
+        .remove(0);
+        let a = [
+            row(json!({"u": "a", "ips": ["1.1.1.1", "2.2.2.2"]})),
+            row(json!({"u": "b", "ips": []})),
+        ];
+        let b = [
+            row(json!({"u": "b", "ips": []})),
+            row(json!({"u": "a", "ips": ["2.2.2.2", "1.1.1.1"]})),
+        ];
+        assert_eq!(alert_id(&rule, &a), alert_id(&rule, &b));
+        let c = [row(json!({"u": "a", "ips": ["1.1.1.1"]}))];
+        assert_ne!(alert_id(&rule, &a), alert_id(&rule, &c));
     }
 }

@@ -34,8 +34,8 @@ use store::{ColumnDef, Store, Transaction};
 pub use summary::{FileReport, Summary, TableCounts};
 
 /// Hand a table's buffered rows to the writer past either bound.
-const FLUSH_ROWS: usize = 128 * 1024;
-const FLUSH_BYTES: usize = 48 << 20;
+const FLUSH_ROWS: usize = 16 * 1024;
+const FLUSH_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -385,35 +385,35 @@ impl<'a> Producer<'a> {
                 Some(Src::Value(v)) => v.as_str().map(str::to_string),
                 None => None,
             };
-            let item_id = match own {
-                Some(s) if !s.is_empty() => s,
+            let hash = match own {
+                Some(s) if !s.is_empty() => itemid::id_hash(&s),
                 _ => {
                     let id = itemid::item_id(&row.table, base, if many { i as u32 } else { 0 });
-                    row.set("_ItemId", Src::Text(id.clone().into()));
-                    id
+                    let hash = itemid::id_hash(&id);
+                    row.set("_ItemId", Src::Text(id.into()));
+                    hash
                 }
             };
-            let table = row.table.to_string();
-            row.set("Type", Src::Text(table.clone().into()));
-            let hash = itemid::id_hash(&item_id);
-            if !self.buffers.contains_key(&table) {
+            row.set("Type", Src::Text(row.table.clone()));
+            if !self.buffers.contains_key(row.table.as_ref()) {
+                let table = row.table.to_string();
                 let cols = initial_columns(self.stored.get(&table), &table);
                 self.buffers
                     .insert(table.clone(), TableBuffer::new(&table, cols));
             }
-            let Some(buf) = self.buffers.get_mut(&table) else {
+            let Some(buf) = self.buffers.get_mut(row.table.as_ref()) else {
                 continue;
             };
             let pushed = buf.push_raw(&row, hash);
             let due = buf.rows() >= FLUSH_ROWS || buf.approx_bytes() >= FLUSH_BYTES;
             let ok = match pushed {
-                Ok(()) if due => self.flush_table(&table),
+                Ok(()) if due => self.flush_table(&row.table),
                 Ok(()) => true,
                 Err(reason) => self.push(Item::Reject {
                     raw: raw.to_vec(),
                     line,
                     offset,
-                    table: Some(table),
+                    table: Some(row.table.to_string()),
                     reason,
                 }),
             };
@@ -471,7 +471,7 @@ fn pipeline(
     counter: &AtomicU64,
     progress: &mut dyn Progress,
 ) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(4);
     let stored: HashMap<String, Vec<ColumnDef>> = txn
         .store()
         .manifest()

@@ -17,6 +17,7 @@ use engine::datafusion::arrow::datatypes::SchemaRef;
 use engine::datafusion::parquet::arrow::ArrowWriter;
 use engine::datafusion::parquet::basic::Compression;
 use engine::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use engine::datafusion::parquet::schema::types::ColumnPath;
 use engine::types::TICKS_PER_DAY;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -26,8 +27,13 @@ use std::path::{Path, PathBuf};
 /// compress well.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
-/// Encoded data the open files of a transaction may buffer before the largest is cut.
-const OPEN_BUFFER_BYTES: usize = 96 << 20;
+/// Memory the open files of a transaction may hold (pages, dictionaries) before the largest
+/// is cut.
+const OPEN_BUFFER_BYTES: usize = 32 << 20;
+
+/// A column's dictionary page beyond this falls back to plain encoding: kept small because
+/// every open file holds one dictionary per column.
+const DICTIONARY_PAGE_BYTES: usize = 256 << 10;
 
 /// A Parquet file being written: the rows of one table and day.
 struct OpenFile {
@@ -149,11 +155,11 @@ impl<'s> Transaction<'s> {
             let Some(biggest) = self
                 .open
                 .values_mut()
-                .max_by_key(|f| f.writer.in_progress_size())
+                .max_by_key(|f| f.writer.memory_size())
             else {
                 return Ok(());
             };
-            if biggest.writer.in_progress_size() == 0 {
+            if biggest.writer.memory_size() == 0 {
                 return Ok(());
             }
             biggest.writer.flush()?;
@@ -180,6 +186,9 @@ impl<'s> Transaction<'s> {
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_statistics_enabled(EnabledStatistics::Page)
+            .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES)
+            // Unique per row by construction: a dictionary would only be built to be dropped.
+            .set_column_dictionary_enabled(ColumnPath::from("_ItemId"), false)
             .build();
         let file = std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
         let out = std::io::BufWriter::with_capacity(1 << 20, file);

@@ -283,7 +283,10 @@ pub fn build(func: &str, mut args: Vec<TExpr>, span: Span) -> Result<(Expr, KqlT
             need(if is_if { 2 } else { 1 })?;
             let a = args.remove(0);
             let ty = a.ty;
-            let base = datafusion::functions_aggregate::first_last::first_value(a.expr, vec![]);
+            // Kusto picks an arbitrary value; Peregrine picks the largest, so the same input
+            // always gives the same answer (alert ids derive from result rows) and a
+            // non-empty string wins over an empty one.
+            let base = datafusion::functions_aggregate::min_max::max(a.expr);
             let e = if is_if {
                 base.filter(pred(args.remove(0))).build()?
             } else {

@@ -465,22 +465,59 @@ pub fn derive_name(e: &ast::Expr) -> Option<String> {
         ExprKind::Paren(inner) => derive_name(inner),
         ExprKind::Member(base, f) => match &base.kind {
             ExprKind::JoinSide(_) => Some(f.name.clone()),
-            _ => derive_name(base).map(|b| format!("{b}_{}", f.name)),
+            _ => path_base_name(base).map(|b| format!("{b}_{}", f.name)),
         },
         ExprKind::Index(base, idx) => {
-            let b = derive_name(base)?;
+            let b = path_base_name(base)?;
             match &idx.kind {
                 ExprKind::Literal(ast::Literal::String(s)) => Some(format!("{b}_{s}")),
                 ExprKind::Literal(ast::Literal::Long(i)) => Some(format!("{b}_{i}")),
                 _ => None,
             }
         }
-        ExprKind::Call { name, args }
-            if matches!(name.name.as_str(), "bin" | "floor" | "bin_at") =>
-        {
+        // Functions whose result keeps the name of their first argument (as Kusto's binder
+        // names `by tostring(LocationDetails.countryOrRegion)` LocationDetails_countryOrRegion).
+        ExprKind::Call { name, args } if keeps_argument_name(&name.name) => {
             args.first().and_then(derive_name)
         }
         _ => None,
+    }
+}
+
+/// Calls named after their first argument: conversions, rounding and binning.
+fn keeps_argument_name(func: &str) -> bool {
+    matches!(
+        func,
+        "bin"
+            | "bin_at"
+            | "floor"
+            | "round"
+            | "startofday"
+            | "format_datetime"
+            | "tostring"
+            | "toint"
+            | "tolong"
+            | "toreal"
+            | "todouble"
+            | "todecimal"
+            | "todatetime"
+            | "totimespan"
+            | "tobool"
+            | "toboolean"
+            | "toguid"
+            | "tohex"
+    )
+}
+
+/// The name a path's base contributes: `todynamic(X)` and `parse_json(X)` count as `X`.
+fn path_base_name(base: &ast::Expr) -> Option<String> {
+    match &base.kind {
+        ExprKind::Call { name, args }
+            if matches!(name.name.as_str(), "todynamic" | "toobject" | "parse_json") =>
+        {
+            args.first().and_then(derive_name)
+        }
+        _ => derive_name(base),
     }
 }
 
