@@ -46,6 +46,10 @@ const FILES: &[(&str, &str)] = &[
         "suspicious-cloud-account-signin.yaml",
         include_str!("../../../rules/suspicious-cloud-account-signin.yaml"),
     ),
+    (
+        "ueba-anomalous-account-signin.yaml",
+        include_str!("../../../rules/ueba-anomalous-account-signin.yaml"),
+    ),
 ];
 
 pub fn rules() -> Result<Vec<detect::Rule>> {

@@ -1,6 +1,7 @@
 //! `peregrine rules test`: each rule's fixtures (`<dir>/tests/<stem>/<case>/`) ingested into a
 //! temporary store, the rule run with `now` pinned to the case's, and the alerts compared with
-//! `expect.yaml` (see `detect::fixture`). Every rule needs at least one positive case (alerts
+//! `expect.yaml` (see `detect::fixture`). Rules that read UEBA's tables get `ueba::run` over the
+//! case's store first. Every rule needs at least one positive case (alerts
 //! expected) and one negative case (none expected).
 
 use anyhow::{Context, Result};
@@ -107,6 +108,20 @@ async fn run_case(rule: &detect::Rule, case: &Case, dir: &Path) -> Result<Vec<St
         });
         if let Err(e) = added {
             problems.push(format!("watchlist '{}': {e}", w.name));
+        }
+    }
+    // Rules over UEBA's tables need them computed, as `peregrine ingest` does after sign-ins.
+    if rule.query.contains("BehaviorAnalytics") || rule.query.contains("UserPeerAnalytics") {
+        let opts = ueba::Options {
+            now: Some(case.expect.now),
+            full: true,
+        };
+        // UEBA drives its own query runtime: run it off this async task's thread.
+        let res = std::thread::scope(|sc| sc.spawn(|| ueba::run(&mut st, &opts)).join());
+        match res {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => problems.push(format!("running UEBA on the fixture: {e}")),
+            Err(_) => problems.push("running UEBA on the fixture: it panicked".into()),
         }
     }
     drop(st);

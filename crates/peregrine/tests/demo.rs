@@ -39,7 +39,7 @@ fn demo_finds_every_planted_attack_and_the_report_renders() {
     let out = dir.path().join("demo");
     let stdout = run_demo(&out);
     assert!(
-        stdout.contains("planted attacks found: 10/10; alerts on benign look-alikes: 0;"),
+        stdout.contains("planted attacks found: 11/11; alerts on benign look-alikes: 0;"),
         "{stdout}"
     );
     assert!(!stdout.contains("MISSED"), "{stdout}");

@@ -1,9 +1,10 @@
 //! What the directory says about users: IdentityInfo rows that were ingested (a Graph users
 //! export; authoritative) and account creation times from AuditLogs "Add user" records.
 
+use crate::model::HashMap;
 use crate::read::{Reader, str_col, ticks_col};
 use engine::datafusion::arrow::array::Array;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use store::Store;
 
 /// `SourceSystem` of the IdentityInfo rows UEBA derives from the logs (replaced every run).
@@ -179,10 +180,16 @@ impl Identities {
 
     /// Account creation time of a user: from the directory by UPN, else by object id.
     pub fn created(&self, upn_key: &str, object_id: &str) -> Option<i64> {
-        self.by_upn
-            .get(upn_key)
-            .and_then(|d| d.created)
-            .or_else(|| self.created_by_id.get(&object_id.to_lowercase()).copied())
+        if let Some(c) = self.by_upn.get(upn_key).and_then(|d| d.created) {
+            return Some(c);
+        }
+        if self.created_by_id.is_empty() || object_id.is_empty() {
+            return None;
+        }
+        match self.created_by_id.get(object_id) {
+            Some(c) => Some(*c),
+            None => self.created_by_id.get(&object_id.to_lowercase()).copied(),
+        }
     }
 }
 

@@ -1,9 +1,9 @@
 //! Insights of one sign-in against the baselines of the days before its day. See
 //! docs/ueba.md for the definitions; the code follows them line by line.
 
+use crate::model::HashMap;
 use crate::model::{DIMS, DORMANT_DAYS, NEW_ACCOUNT_DAYS, SPECS, USER_UNCOMMON_DAYS};
 use crate::state::{State, UserState, count_in};
-use std::collections::HashMap;
 
 /// Insight bits: dimension `d`, insight `j` (0 first-time by user, 1 uncommon by user,
 /// 2 uncommon among peers, 3 first time in tenant, 4 uncommon in tenant) is bit `d * 5 + j`.
@@ -42,8 +42,8 @@ impl<'a> DayContext<'a> {
             .collect();
         windows.sort();
         windows.dedup();
-        let mut tenant_active = HashMap::new();
-        let mut dept_active = HashMap::new();
+        let mut tenant_active = HashMap::default();
+        let mut dept_active = HashMap::default();
         for &w in &windows {
             let mut n = 0;
             for (ui, u) in state.users.iter().enumerate() {
@@ -63,7 +63,7 @@ impl<'a> DayContext<'a> {
             user_dept,
             tenant_active,
             dept_active,
-            value_stats: HashMap::new(),
+            value_stats: HashMap::default(),
         }
     }
 
@@ -76,7 +76,7 @@ impl<'a> DayContext<'a> {
             let mut s = ValueStats {
                 last: None,
                 tenant_users: 0,
-                dept_users: HashMap::new(),
+                dept_users: HashMap::default(),
             };
             if let Some(users) = state.tenant.get(dim).and_then(|m| m.get(&v)) {
                 for (&u, &last) in users {

@@ -10,6 +10,7 @@
 //! or the outputs were touched, the run recomputes everything instead. Definitions:
 //! docs/ueba.md.
 
+pub mod codec;
 pub mod identity;
 pub mod insights;
 pub mod model;
@@ -19,12 +20,13 @@ pub mod read;
 pub mod state;
 pub mod write;
 
+use crate::model::HashMap;
 use identity::{Directory, Identities};
 use insights::{DayContext, Flags, activity_json, is_dormant, is_new_account, priority};
-use model::{DIMS, Interner, day_of};
-use read::{Reader, SIGNIN_TABLES, SignIn};
+use model::{APP, BROWSER, COUNTRY, DEVICE, DIMS, ISP, Interner, RESOURCE, day_of};
+use read::{AUDIT_TABLE, AuditOp, Reader, SIGNIN_TABLES, SignIn};
 use state::State;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use store::Store;
 use write::{BaRow, BaWriter};
@@ -45,18 +47,24 @@ pub struct Report {
     pub full_reason: Option<String>,
     pub days: usize,
     pub signins: u64,
+    /// User-initiated AuditLogs operations profiled.
+    pub operations: u64,
     pub behavior_rows: u64,
     pub identity_rows: u64,
     pub peer_rows: u64,
+    /// Wall time of each phase (reading and profiling the days, identity, peers, commit,
+    /// state), for the benchmark.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Report {
     pub fn render(&self) -> String {
         let mut s = format!(
-            "ueba: {} run, {} day(s), {} sign-in(s) profiled: BehaviorAnalytics +{} rows, IdentityInfo {} derived rows, UserPeerAnalytics {} rows\n",
+            "ueba: {} run, {} day(s), {} sign-in(s) and {} audit operation(s) profiled: BehaviorAnalytics +{} rows, IdentityInfo {} derived rows, UserPeerAnalytics {} rows\n",
             self.mode,
             self.days,
             self.signins,
+            self.operations,
             self.behavior_rows,
             self.identity_rows,
             self.peer_rows
@@ -76,10 +84,10 @@ pub fn has_new_signins(store: &Store) -> bool {
     signin_files(store).iter().any(|(p, _)| !done.contains(p))
 }
 
-/// The sign-in files of the store with the UTC day range of their rows.
+/// The input files of the store (sign-ins and AuditLogs) with the UTC day range of their rows.
 fn signin_files(store: &Store) -> Vec<(String, Option<(i32, i32)>)> {
     let mut out = Vec::new();
-    for t in SIGNIN_TABLES {
+    for t in SIGNIN_TABLES.into_iter().chain([AUDIT_TABLE]) {
         if let Some(e) = store.table(t) {
             for f in &e.files {
                 let range = match (f.min_time, f.max_time) {
@@ -140,7 +148,7 @@ fn stale_reason(state: &State, store: &Store, ids: &Identities) -> Option<String
                 && *lo <= last
             {
                 return Some(format!(
-                    "new sign-ins reach back into an already profiled day ({})",
+                    "new sign-ins or audit records reach back into an already profiled day ({})",
                     store::writer::day_name(i64::from(*lo))
                 ));
             }
@@ -156,6 +164,12 @@ fn stale_reason(state: &State, store: &Store, ids: &Identities) -> Option<String
 
 /// Runs UEBA over the store: profiles new days (or everything) and writes the tables.
 pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
+    let mut clock = std::time::Instant::now();
+    let mut phases = Vec::new();
+    let mut lap = |name: &'static str| {
+        phases.push((name, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
     let root = store.root().to_path_buf();
     let reader = Reader::new(store)?;
     let ids = Identities::load(store, &reader)?;
@@ -171,6 +185,7 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
     }
     let incremental = state.is_some();
     let mut state = state.unwrap_or_else(State::new);
+    lap("load state and directory");
     report.mode = if incremental { "incremental" } else { "full" };
 
     let files = signin_files(store);
@@ -195,39 +210,83 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
         .into_iter()
         .filter(|t| store.table(t).is_some())
         .collect();
+    let has_audit = store.table(AUDIT_TABLE).is_some();
 
     let mut txn = store.begin();
     if !incremental {
         txn.replace_table(write::TABLE).map_err(|e| e.to_string())?;
     }
     let mut writer = BaWriter::new(now);
-    let mut act_cache: HashMap<Flags, Arc<str>> = HashMap::new();
-    for &day in &days {
-        let mut evs: Vec<SignIn> = Vec::new();
-        for t in &tables {
-            evs.extend(read::signins_of_day(&reader, t, day)?);
-        }
-        if evs.is_empty() {
-            continue;
-        }
-        evs.sort_by(|a, b| (a.time, &a.item_id).cmp(&(b.time, &b.item_id)));
-        report.days += 1;
-        report.signins += evs.len() as u64;
-        profile_day(
-            &mut state,
-            &ids,
-            &mut depts,
-            &mut user_dept,
-            day,
-            &evs,
-            &mut writer,
-            &mut txn,
-            &mut act_cache,
-        )?;
-        state.last_day = Some(state.last_day.map_or(day, |l| l.max(day)));
-    }
-    writer.flush(&mut txn)?;
+    let cols = writer.columns().to_vec();
+    let mut act_cache: HashMap<Flags, Arc<str>> = HashMap::default();
+    // Profiling on this thread, Parquet encoding of the finished chunks on another (a
+    // bounded channel keeps at most two chunks in flight).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<write::Batch>(1);
+    let (profiled, written) = std::thread::scope(|sc| {
+        let store_writer = sc.spawn(move || -> Result<store::Transaction<'_>, String> {
+            for b in rx {
+                txn.write(write::TABLE, &cols, &b.batch, &b.ids)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(txn)
+        });
+        let mut send = |b: Option<write::Batch>| -> Result<(), String> {
+            match b {
+                Some(b) => tx
+                    .send(b)
+                    .map_err(|_| "the BehaviorAnalytics writer stopped".to_string()),
+                None => Ok(()),
+            }
+        };
+        let profiled = (|| -> Result<(), String> {
+            for &day in &days {
+                let mut data = Vec::with_capacity(tables.len());
+                for t in &tables {
+                    data.push(read::signins_of_day(&reader, t, day)?);
+                }
+                let mut evs: Vec<SignIn> = Vec::with_capacity(data.iter().map(|d| d.len()).sum());
+                for d in &data {
+                    d.rows(&mut evs);
+                }
+                let ops = if has_audit {
+                    read::audit_of_day(&reader, day)?
+                } else {
+                    Vec::new()
+                };
+                if evs.is_empty() && ops.is_empty() {
+                    continue;
+                }
+                evs.sort_by(|a, b| (a.time, a.item_id).cmp(&(b.time, b.item_id)));
+                report.days += 1;
+                report.signins += evs.len() as u64;
+                report.operations += ops.len() as u64;
+                profile_day(
+                    &mut state,
+                    &ids,
+                    &mut depts,
+                    &mut user_dept,
+                    day,
+                    &evs,
+                    &ops,
+                    &mut writer,
+                    &mut send,
+                    &mut act_cache,
+                )?;
+                state.last_day = Some(state.last_day.map_or(day, |l| l.max(day)));
+            }
+            send(writer.flush()?)
+        })();
+        drop(tx);
+        let written = store_writer
+            .join()
+            .unwrap_or_else(|_| Err("the BehaviorAnalytics writer panicked".into()));
+        (profiled, written)
+    });
+    // A writer error explains a profiling error ("writer stopped"), so it goes first.
+    let mut txn = written?;
+    profiled?;
     report.behavior_rows = writer.written;
+    lap("profile days");
 
     for u in &mut state.users {
         u.directory_fp = user_fp(&ids, &u.key, &u.object_id);
@@ -239,14 +298,20 @@ pub fn run(store: &mut Store, opts: &Options) -> Result<Report, String> {
         &state,
         &ids,
     )?;
+    lap("IdentityInfo");
     let peers = peers::compute(&state, &ids);
+    lap("peers");
     report.peer_rows = outputs::write_peers(&mut txn, &state, &ids, &peers, now)?;
+    lap("write UserPeerAnalytics");
     txn.commit().map_err(|e| e.to_string())?;
+    lap("commit");
 
     state.signin_files = files.into_iter().map(|(p, _)| p).collect();
     state.output_files = output_files(store);
     state.prune();
     state.save(&root)?;
+    lap("save state");
+    report.phases = phases;
     Ok(report)
 }
 
@@ -314,7 +379,7 @@ pub fn isp_of(asn: &str) -> String {
 }
 
 /// The device a sign-in came from: Entra device id, else device name.
-fn device_of(e: &SignIn) -> &str {
+fn device_of<'a>(e: &SignIn<'a>) -> &'a str {
     let id = e.device_id.trim();
     if !id.is_empty() && id != "00000000-0000-0000-0000-000000000000" {
         id
@@ -323,11 +388,80 @@ fn device_of(e: &SignIn) -> &str {
     }
 }
 
+/// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+    } else {
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{08}' => out.push_str("\\b"),
+                '\u{0c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// UsersInsights JSON (keys in Sentinel's order, booleans as JSON booleans).
+fn users_insights_json(
+    out: &mut String,
+    display: &str,
+    object_id: &str,
+    blast: &str,
+    dormant: bool,
+    new: bool,
+) {
+    out.clear();
+    out.push_str("{\"AccountDisplayName\":");
+    push_json_str(out, display);
+    out.push_str(",\"AccountObjectID\":");
+    push_json_str(out, object_id);
+    out.push_str(",\"BlastRadius\":");
+    push_json_str(out, blast);
+    out.push_str(",\"IsDormantAccount\":");
+    out.push_str(if dormant { "true" } else { "false" });
+    out.push_str(",\"IsNewAccount\":");
+    out.push_str(if new { "true" } else { "false" });
+    out.push('}');
+}
+
+/// DevicesInsights JSON.
+fn devices_insights_json(out: &mut String, browser: &str, os: &str, isp: &str, ua: &str) {
+    out.clear();
+    out.push_str("{\"Browser\":");
+    push_json_str(out, browser);
+    out.push_str(",\"DeviceFamily\":");
+    push_json_str(out, device_family(os));
+    out.push_str(",\"ISP\":");
+    push_json_str(out, isp);
+    out.push_str(",\"OperatingSystem\":");
+    push_json_str(out, os);
+    out.push_str(",\"UserAgent\":");
+    push_json_str(out, ua);
+    out.push('}');
+}
+
 struct Prepared {
     user: u32,
     vals: [u32; DIMS],
-    browser: String,
-    isp: String,
+}
+
+/// The user key of a sign-in: lower-cased UPN, else lower-cased object id ("" when neither).
+fn user_key(e: &SignIn) -> String {
+    if !e.upn.trim().is_empty() {
+        e.upn.trim().to_lowercase()
+    } else {
+        e.user_id.trim().to_lowercase()
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -338,111 +472,174 @@ fn profile_day(
     user_dept: &mut Vec<u32>,
     day: i32,
     evs: &[SignIn],
+    ops: &[AuditOp],
     writer: &mut BaWriter,
-    txn: &mut store::Transaction,
+    send: &mut dyn FnMut(Option<write::Batch>) -> Result<(), String>,
     act_cache: &mut HashMap<Flags, Arc<str>>,
 ) -> Result<(), String> {
-    // 1. Users and values to ids.
+    // 1. Users and values to ids (raw texts seen before today map straight to their ids).
     let mut prep: Vec<Option<Prepared>> = Vec::with_capacity(evs.len());
+    let mut user_of: HashMap<(&str, &str), Option<u32>> = HashMap::default();
+    let mut browser_of: HashMap<&str, u32> = HashMap::default();
+    let mut isp_of_raw: HashMap<&str, u32> = HashMap::default();
     for e in evs {
-        let key = if !e.upn.trim().is_empty() {
-            e.upn.trim().to_lowercase()
-        } else {
-            e.user_id.trim().to_lowercase()
+        let user = match user_of.get(&(e.upn, e.user_id)) {
+            Some(u) => *u,
+            None => {
+                let key = user_key(e);
+                let u = (!key.is_empty()).then(|| state.user_id(&key));
+                user_of.insert((e.upn, e.user_id), u);
+                u
+            }
         };
-        if key.is_empty() {
+        let Some(user) = user else {
             prep.push(None);
             continue;
-        }
-        let user = state.user_id(&key);
+        };
         while user_dept.len() <= user as usize {
             let k = state.users[user_dept.len()].key.clone();
             user_dept.push(dept_id(ids, depts, &k));
         }
-        let browser = browser_family(&e.browser_raw);
-        let isp = isp_of(&e.asn);
+        let browser = match browser_of.get(e.browser_raw) {
+            Some(&b) => b,
+            None => {
+                let b = state.values[BROWSER].intern(&browser_family(e.browser_raw));
+                browser_of.insert(e.browser_raw, b);
+                b
+            }
+        };
+        let isp = match isp_of_raw.get(e.asn) {
+            Some(&b) => b,
+            None => {
+                let b = state.values[ISP].intern(&isp_of(e.asn));
+                isp_of_raw.insert(e.asn, b);
+                b
+            }
+        };
         let mut vals = [0u32; DIMS];
-        let texts: [&str; DIMS] = [
-            e.app.trim(),
-            &browser,
-            e.country.trim(),
-            device_of(e),
-            &isp,
-            e.resource.trim(),
-        ];
-        for (d, t) in texts.iter().enumerate() {
-            vals[d] = state.values[d].intern(t);
-        }
-        prep.push(Some(Prepared {
-            user,
-            vals,
-            browser,
-            isp,
-        }));
+        vals[APP] = state.values[APP].intern(e.app.trim());
+        vals[BROWSER] = browser;
+        vals[COUNTRY] = state.values[COUNTRY].intern(e.country.trim());
+        vals[DEVICE] = state.values[DEVICE].intern(device_of(e));
+        vals[ISP] = isp;
+        vals[RESOURCE] = state.values[RESOURCE].intern(e.resource.trim());
+        prep.push(Some(Prepared { user, vals }));
     }
     // 2. Insights against the days before.
     {
         let mut ctx = DayContext::new(state, user_dept, day);
+        let mut ui = String::with_capacity(256);
+        let mut di = String::with_capacity(512);
         for (e, p) in evs.iter().zip(&prep) {
             let Some(p) = p else { continue };
             let flags = ctx.activity(p.user, &p.vals);
             let u = state.users.get(p.user as usize);
             let key = u.map(|u| u.key.as_str()).unwrap_or("");
             let dir = ids.lookup(key);
-            let created_day = ids.created(key, &e.user_id).map(day_of);
+            let created_day = ids.created(key, e.user_id).map(day_of);
             let new = is_new_account(day, created_day);
             let dormant = is_dormant(day, u, created_day);
             let display = dir
                 .map(|d| d.display.as_str())
                 .filter(|s| !s.is_empty())
-                .unwrap_or(&e.display);
+                .unwrap_or(e.display);
             let object_id = dir
                 .map(|d| d.object_id.as_str())
                 .filter(|s| !s.is_empty())
-                .unwrap_or(&e.user_id);
-            let users_insights = serde_json::json!({
-                "AccountDisplayName": display,
-                "AccountObjectID": object_id,
-                "BlastRadius": dir.map(Directory::blast_radius).unwrap_or("Low"),
-                "IsDormantAccount": dormant,
-                "IsNewAccount": new,
-            })
-            .to_string();
-            let devices_insights = serde_json::json!({
-                "Browser": p.browser,
-                "DeviceFamily": device_family(&e.os),
-                "ISP": p.isp,
-                "OperatingSystem": e.os,
-                "UserAgent": e.user_agent,
-            })
-            .to_string();
+                .unwrap_or(e.user_id);
+            users_insights_json(
+                &mut ui,
+                display,
+                object_id,
+                dir.map(Directory::blast_radius).unwrap_or("Low"),
+                dormant,
+                new,
+            );
+            devices_insights_json(
+                &mut di,
+                state.values[BROWSER].name(p.vals[BROWSER]),
+                e.os,
+                state.values[ISP].name(p.vals[ISP]),
+                e.user_agent,
+            );
             let act = act_cache
                 .entry(flags)
-                .or_insert_with(|| Arc::from(activity_json(flags)))
-                .clone();
-            let upn = if e.upn.is_empty() { &e.user_id } else { &e.upn };
+                .or_insert_with(|| Arc::from(activity_json(flags)));
+            let upn = if e.upn.is_empty() { e.user_id } else { e.upn };
             let user_name = match upn.rsplit_once('@') {
-                Some((name, _)) => name.to_string(),
-                None => e.display.clone(),
+                Some((name, _)) => name,
+                None => e.display,
             };
-            writer.push(
-                txn,
-                BaRow {
-                    time: e.time,
-                    source_record_id: e.item_id.clone(),
-                    activity_type: if e.ok { "LogOn" } else { "FailedLogOn" },
-                    native_table: e.table,
-                    user_name,
-                    upn: upn.clone(),
-                    ip: e.ip.clone(),
-                    location: e.country.clone(),
-                    source_device: e.device_name.clone(),
-                    users_insights,
-                    devices_insights,
-                    activity_insights: act,
-                    priority: priority(flags, dormant, new),
-                },
-            )?;
+            send(writer.push(BaRow {
+                time: e.time,
+                source_record_id: e.item_id,
+                activity_type: if e.ok { "LogOn" } else { "FailedLogOn" },
+                action_type: "Sign-in",
+                native_table: e.table,
+                user_name,
+                upn,
+                ip: e.ip,
+                location: e.country,
+                source_device: e.device_name,
+                users_insights: &ui,
+                devices_insights: Some(&di),
+                activity_insights: Some(act),
+                priority: priority(flags, dormant, new),
+            })?)?;
+        }
+        // Directory operations of the day's users (they do not teach the baselines).
+        for a in ops {
+            let key = if a.upn.is_empty() {
+                a.user_id.to_lowercase()
+            } else {
+                a.upn.to_lowercase()
+            };
+            let u = state
+                .user_index
+                .get(&key)
+                .and_then(|&i| state.users.get(i as usize));
+            let dir = ids.lookup(&key);
+            let created_day = ids.created(&key, &a.user_id).map(day_of);
+            let new = is_new_account(day, created_day);
+            let dormant = is_dormant(day, u, created_day);
+            let display = dir
+                .map(|d| d.display.as_str())
+                .filter(|s| !s.is_empty())
+                .or(u.map(|u| u.display.as_str()))
+                .unwrap_or("");
+            let object_id = dir
+                .map(|d| d.object_id.as_str())
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&a.user_id);
+            users_insights_json(
+                &mut ui,
+                display,
+                object_id,
+                dir.map(Directory::blast_radius).unwrap_or("Low"),
+                dormant,
+                new,
+            );
+            let upn = if a.upn.is_empty() { &a.user_id } else { &a.upn };
+            let user_name = match upn.rsplit_once('@') {
+                Some((name, _)) => name,
+                None => display,
+            };
+            send(writer.push(BaRow {
+                time: a.time,
+                source_record_id: &a.item_id,
+                activity_type: &a.category,
+                action_type: &a.operation,
+                native_table: AUDIT_TABLE,
+                user_name,
+                upn,
+                ip: &a.ip,
+                location: "",
+                source_device: "",
+                users_insights: &ui,
+                devices_insights: None,
+                activity_insights: None,
+                priority: priority(0, dormant, new),
+            })?)?;
         }
     }
     // 3. Learn the day.
@@ -455,14 +652,14 @@ fn profile_day(
             && e.time >= u.last_seen
         {
             u.last_seen = e.time;
-            if !e.upn.is_empty() {
-                u.upn = e.upn.clone();
+            if !e.upn.is_empty() && u.upn != e.upn {
+                u.upn = e.upn.to_string();
             }
-            if !e.user_id.is_empty() {
-                u.object_id = e.user_id.clone();
+            if !e.user_id.is_empty() && u.object_id != e.user_id {
+                u.object_id = e.user_id.to_string();
             }
-            if !e.display.is_empty() {
-                u.display = e.display.clone();
+            if !e.display.is_empty() && u.display != e.display {
+                u.display = e.display.to_string();
             }
         }
     }

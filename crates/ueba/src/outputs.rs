@@ -5,7 +5,9 @@ use crate::identity::{DERIVED_SOURCE, Identities};
 use crate::peers::{Peer, TABLE as PEERS};
 use crate::read::{Reader, str_col};
 use crate::state::State;
-use engine::datafusion::arrow::array::RecordBatch;
+use engine::datafusion::arrow::array::{
+    ArrayRef, Int32Array, Int64Array, RecordBatch, StringBuilder, new_null_array,
+};
 use engine::datafusion::arrow::datatypes::Schema;
 use engine::value::datetime::format_iso;
 use ingest::buffer::TableBuffer;
@@ -117,6 +119,20 @@ pub fn write_identity(
     Ok(n)
 }
 
+static NOBODY: [String; 3] = [String::new(), String::new(), String::new()];
+
+fn who_of(who: &[[String; 3]], u: u32) -> &[String; 3] {
+    who.get(u as usize).unwrap_or(&NOBODY)
+}
+
+fn text_col<'w>(chunk: &[Peer], f: &dyn Fn(&Peer) -> &'w str) -> ArrayRef {
+    let mut b = StringBuilder::new();
+    for p in chunk {
+        b.append_value(f(p));
+    }
+    Arc::new(b.finish())
+}
+
 /// Replaces UserPeerAnalytics with `peers`. Returns the row count.
 pub fn write_peers(
     txn: &mut Transaction,
@@ -128,46 +144,68 @@ pub fn write_peers(
     txn.replace_table(PEERS).map_err(|e| e.to_string())?;
     let mut cols = schema_columns(PEERS);
     cols.push(ColumnDef::new("_ItemId", engine::KqlType::String));
-    let mut buf = TableBuffer::new(PEERS, cols);
-    let now_text = format_iso(now);
-    let who = |u: u32| -> (String, String, String) {
-        let Some(s) = state.users.get(u as usize) else {
-            return Default::default();
-        };
-        let dir = ids.lookup(&s.key);
-        let pick = |a: Option<&str>, b: &str| a.filter(|x| !x.is_empty()).unwrap_or(b).to_string();
-        (
-            pick(dir.map(|d| d.object_id.as_str()), &s.object_id),
-            pick(dir.map(|d| d.display.as_str()), &s.display),
-            pick(
-                dir.map(|d| d.upn.as_str()),
-                if s.upn.is_empty() { &s.key } else { &s.upn },
-            ),
-        )
-    };
-    for p in peers {
-        let (uid, uname, uupn) = who(p.user);
-        let (pid, pname, pupn) = who(p.peer);
-        let key = format!("{}\u{0}{}", uupn.to_lowercase(), pupn.to_lowercase());
-        let (item, hash) = id_of(PEERS, &key);
-        let mut row = Map::new();
-        row.insert("TimeGenerated".into(), json!(now_text));
-        row.insert("UserId".into(), json!(uid));
-        row.insert("UserName".into(), json!(uname));
-        row.insert("UserPrincipalName".into(), json!(uupn));
-        row.insert("PeerUserId".into(), json!(pid));
-        row.insert("PeerUserName".into(), json!(pname));
-        row.insert("PeerUserPrincipalName".into(), json!(pupn));
-        row.insert("Rank".into(), json!(p.rank));
-        row.insert("Type".into(), json!(PEERS));
-        row.insert("_ItemId".into(), Value::String(item));
-        buf.push(&row, hash)?;
-    }
-    let n = buf.rows() as u64;
-    if n > 0 {
-        let (cols, batch, hashes) = buf.take()?;
+    // (object id, display name, UPN) per user, as IdentityInfo or the sign-ins give them.
+    let who: Vec<[String; 3]> = state
+        .users
+        .iter()
+        .map(|s| {
+            let dir = ids.lookup(&s.key);
+            let pick =
+                |a: Option<&str>, b: &str| a.filter(|x| !x.is_empty()).unwrap_or(b).to_string();
+            [
+                pick(dir.map(|d| d.object_id.as_str()), &s.object_id),
+                pick(dir.map(|d| d.display.as_str()), &s.display),
+                pick(
+                    dir.map(|d| d.upn.as_str()),
+                    if s.upn.is_empty() { &s.key } else { &s.upn },
+                ),
+            ]
+        })
+        .collect();
+    let lower: Vec<String> = who.iter().map(|w| w[2].to_lowercase()).collect();
+    let get = |u: u32| who_of(&who, u);
+    let mut written = 0u64;
+    for chunk in peers.chunks(256 * 1024) {
+        let n = chunk.len();
+        let mut hashes = Vec::with_capacity(n);
+        let mut item_ids = StringBuilder::new();
+        let mut key = String::new();
+        for p in chunk {
+            key.clear();
+            key.push_str(lower.get(p.user as usize).map_or("", String::as_str));
+            key.push('\u{0}');
+            key.push_str(lower.get(p.peer as usize).map_or("", String::as_str));
+            let (item, hash) = id_of(PEERS, &key);
+            item_ids.append_value(&item);
+            hashes.push(hash);
+        }
+        let mut item_ids = Some(item_ids);
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
+        for c in &cols {
+            let a: ArrayRef = match c.name.as_str() {
+                "TimeGenerated" => Arc::new(Int64Array::from_value(now, n)),
+                "Rank" => Arc::new(Int32Array::from_iter_values(chunk.iter().map(|p| p.rank))),
+                "UserId" => text_col(chunk, &|p| &get(p.user)[0]),
+                "UserName" => text_col(chunk, &|p| &get(p.user)[1]),
+                "UserPrincipalName" => text_col(chunk, &|p| &get(p.user)[2]),
+                "PeerUserId" => text_col(chunk, &|p| &get(p.peer)[0]),
+                "PeerUserName" => text_col(chunk, &|p| &get(p.peer)[1]),
+                "PeerUserPrincipalName" => text_col(chunk, &|p| &get(p.peer)[2]),
+                "Type" => text_col(chunk, &|_| PEERS),
+                "_ItemId" => match item_ids.take() {
+                    Some(mut b) => Arc::new(b.finish()),
+                    None => new_null_array(&c.ty().arrow(), n),
+                },
+                _ => new_null_array(&c.ty().arrow(), n),
+            };
+            arrays.push(a);
+        }
+        let fields: Vec<_> = cols.iter().map(|c| c.ty().field(&c.name)).collect();
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .map_err(|e| format!("building UserPeerAnalytics rows: {e}"))?;
         txn.write(PEERS, &cols, &batch, &hashes)
             .map_err(|e| e.to_string())?;
+        written += n as u64;
     }
-    Ok(n)
+    Ok(written)
 }

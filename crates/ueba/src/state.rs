@@ -1,17 +1,19 @@
-//! Per-user baselines, kept between runs in `<store>/ueba/state.json` (written atomically), so
-//! a new day of logs is profiled against the state instead of re-reading history.
+//! Per-user baselines, kept between runs in `<store>/ueba/state.bin` (binary, see `codec`;
+//! written atomically: temporary file, fsync, rename), so a new day of logs is profiled
+//! against the state instead of re-reading history.
 //!
 //! The state holds, per user, the UTC days with a successful sign-in and, per dimension and
 //! value, the days the value was seen — pruned to the longest look-back window. Indexes by
 //! value (tenant) and by (department, value) (peers) are rebuilt from it on load.
 
+use crate::model::HashMap;
 use crate::model::{DIMS, Interner, MAX_WINDOW_DAYS};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const STATE_VERSION: u32 = 1;
+pub const STATE_VERSION: u32 = 2;
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct UserState {
@@ -70,13 +72,14 @@ impl State {
     }
 
     pub fn path(root: &Path) -> PathBuf {
-        root.join("ueba").join("state.json")
+        root.join("ueba").join("state.bin")
     }
 
-    /// Loads the state, or None when there is none or it cannot be used.
+    /// Loads the state, or None when there is none or it cannot be used (then the run
+    /// recomputes everything).
     pub fn load(root: &Path) -> Option<State> {
-        let text = std::fs::read(Self::path(root)).ok()?;
-        let mut s: State = serde_json::from_slice(&text).ok()?;
+        let bytes = std::fs::read(Self::path(root)).ok()?;
+        let mut s = crate::codec::decode(&bytes)?;
         if s.version != STATE_VERSION {
             return None;
         }
@@ -88,9 +91,9 @@ impl State {
     pub fn save(&self, root: &Path) -> Result<(), String> {
         let dir = root.join("ueba");
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let tmp = dir.join("state.json.tmp");
+        let tmp = dir.join("state.bin.tmp");
         let dst = Self::path(root);
-        let bytes = serde_json::to_vec(self).map_err(|e| format!("serialising UEBA state: {e}"))?;
+        let bytes = crate::codec::encode(self);
         {
             let mut f =
                 std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
@@ -100,6 +103,8 @@ impl State {
                 .map_err(|e| format!("{}: {e}", tmp.display()))?;
         }
         std::fs::rename(&tmp, &dst).map_err(|e| format!("{}: {e}", dst.display()))?;
+        // The JSON state of earlier versions is superseded.
+        let _ = std::fs::remove_file(dir.join("state.json"));
         store::manifest::sync_dir(&dir).map_err(|e| e.to_string())
     }
 
@@ -119,7 +124,7 @@ impl State {
             .enumerate()
             .map(|(i, u)| (u.key.clone(), i as u32))
             .collect();
-        self.tenant = vec![HashMap::new(); DIMS];
+        self.tenant = vec![HashMap::default(); DIMS];
         for (ui, u) in self.users.iter().enumerate() {
             for (d, m) in u.dims.iter().enumerate() {
                 for (&v, days) in m {

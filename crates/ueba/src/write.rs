@@ -1,37 +1,67 @@
 //! Writing BehaviorAnalytics rows: typed Arrow columns built directly (no per-row JSON), in
-//! chunks, with Sentinel's full column list.
+//! chunks, with Sentinel's full column list. The chunks go to the store on a separate thread
+//! (`lib::run`), so Parquet encoding overlaps with profiling.
 
 use engine::KqlType;
 use engine::datafusion::arrow::array::{
-    ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, new_null_array,
+    ArrayRef, Int32Builder, Int64Array, Int64Builder, RecordBatch, StringBuilder, new_null_array,
 };
 use engine::datafusion::arrow::datatypes::Schema;
 use std::sync::Arc;
-use store::{ColumnDef, Transaction};
+use store::ColumnDef;
 
 pub const TABLE: &str = "BehaviorAnalytics";
-const FLUSH_ROWS: usize = 128 * 1024;
+const FLUSH_ROWS: usize = 64 * 1024;
 
-#[derive(Debug, Clone)]
-pub struct BaRow {
+/// One BehaviorAnalytics row, borrowed; the writer copies it into its column builders.
+#[derive(Debug, Clone, Copy)]
+pub struct BaRow<'a> {
     pub time: i64,
-    pub source_record_id: String,
-    pub activity_type: &'static str,
-    pub native_table: &'static str,
-    pub user_name: String,
-    pub upn: String,
-    pub ip: String,
-    pub location: String,
-    pub source_device: String,
-    pub users_insights: String,
-    pub devices_insights: String,
-    pub activity_insights: Arc<str>,
+    pub source_record_id: &'a str,
+    pub activity_type: &'a str,
+    pub action_type: &'a str,
+    pub native_table: &'a str,
+    pub user_name: &'a str,
+    pub upn: &'a str,
+    pub ip: &'a str,
+    pub location: &'a str,
+    pub source_device: &'a str,
+    pub users_insights: &'a str,
+    /// None (null) for audit operations.
+    pub devices_insights: Option<&'a str>,
+    pub activity_insights: Option<&'a str>,
     pub priority: i32,
+}
+
+/// A text field of a row.
+type Field = for<'r, 's> fn(&'r BaRow<'s>) -> &'s str;
+/// A text field that may be null.
+type OptField = for<'r, 's> fn(&'r BaRow<'s>) -> Option<&'s str>;
+
+/// Where a stored column's values come from.
+enum Slot {
+    Time(Int64Builder),
+    Processed,
+    Priority(Int32Builder),
+    Text(Field, StringBuilder),
+    OptText(OptField, StringBuilder),
+    Const(&'static str),
+    ItemId(StringBuilder),
+    Null,
+}
+
+/// A finished chunk of rows with their `_ItemId` hashes, ready for `Transaction::write`.
+pub struct Batch {
+    pub batch: RecordBatch,
+    pub ids: Vec<u64>,
 }
 
 pub struct BaWriter {
     now: i64,
-    rows: Vec<BaRow>,
+    cols: Vec<ColumnDef>,
+    slots: Vec<Slot>,
+    ids: Vec<u64>,
+    rows: usize,
     pub written: u64,
 }
 
@@ -60,103 +90,103 @@ pub fn item_id(source_record_id: &str) -> String {
     )
 }
 
+fn slot_of(name: &str) -> Slot {
+    let text = |f: Field| Slot::Text(f, StringBuilder::new());
+    let opt = |f: OptField| Slot::OptText(f, StringBuilder::new());
+    match name {
+        "TimeGenerated" => Slot::Time(Int64Builder::new()),
+        "TimeProcessed" => Slot::Processed,
+        "InvestigationPriority" => Slot::Priority(Int32Builder::new()),
+        "SourceRecordId" => text(|r| r.source_record_id),
+        "ActivityType" => text(|r| r.activity_type),
+        "NativeTableName" => text(|r| r.native_table),
+        "UserName" => text(|r| r.user_name),
+        "UserPrincipalName" => text(|r| r.upn),
+        "SourceIPAddress" => text(|r| r.ip),
+        "SourceIPLocation" => text(|r| r.location),
+        "SourceDevice" => text(|r| r.source_device),
+        "UsersInsights" => text(|r| r.users_insights),
+        "DevicesInsights" => opt(|r| r.devices_insights),
+        "ActivityInsights" => opt(|r| r.activity_insights),
+        "ActionType" => text(|r| r.action_type),
+        "EventSource" => Slot::Const("Azure AD"),
+        "EventVendor" => Slot::Const("Microsoft"),
+        "Type" => Slot::Const(TABLE),
+        "SourceSystem" => Slot::Const("Peregrine UEBA"),
+        "_ItemId" => Slot::ItemId(StringBuilder::new()),
+        _ => Slot::Null,
+    }
+}
+
 impl BaWriter {
     pub fn new(now: i64) -> Self {
+        let cols = columns();
+        let slots = cols.iter().map(|c| slot_of(&c.name)).collect();
         BaWriter {
             now,
-            rows: Vec::new(),
+            cols,
+            slots,
+            ids: Vec::new(),
+            rows: 0,
             written: 0,
         }
     }
 
-    pub fn push(&mut self, txn: &mut Transaction, row: BaRow) -> Result<(), String> {
-        self.rows.push(row);
-        if self.rows.len() >= FLUSH_ROWS {
-            self.flush(txn)?;
+    /// Appends a row; returns a finished chunk every `FLUSH_ROWS` rows.
+    pub fn push(&mut self, row: BaRow<'_>) -> Result<Option<Batch>, String> {
+        let item = item_id(row.source_record_id);
+        for s in &mut self.slots {
+            match s {
+                Slot::Time(b) => b.append_value(row.time),
+                Slot::Priority(b) => b.append_value(row.priority),
+                Slot::Text(f, b) => b.append_value(f(&row)),
+                Slot::OptText(f, b) => b.append_option(f(&row)),
+                Slot::ItemId(b) => b.append_value(&item),
+                Slot::Processed | Slot::Const(_) | Slot::Null => {}
+            }
         }
-        Ok(())
+        self.ids.push(ingest::itemid::id_hash(&item));
+        self.rows += 1;
+        if self.rows >= FLUSH_ROWS {
+            return self.flush();
+        }
+        Ok(None)
     }
 
-    pub fn flush(&mut self, txn: &mut Transaction) -> Result<(), String> {
-        if self.rows.is_empty() {
-            return Ok(());
+    /// The column list of the chunks.
+    pub fn columns(&self) -> &[ColumnDef] {
+        &self.cols
+    }
+
+    /// The rows appended since the last chunk, as a chunk (None when there are none).
+    pub fn flush(&mut self) -> Result<Option<Batch>, String> {
+        if self.rows == 0 {
+            return Ok(None);
         }
-        let rows = std::mem::take(&mut self.rows);
-        let cols = columns();
-        let n = rows.len();
-        let mut ids = Vec::with_capacity(n);
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
-        let item_ids: Vec<String> = rows.iter().map(|r| item_id(&r.source_record_id)).collect();
-        for id in &item_ids {
-            ids.push(ingest::itemid::id_hash(id));
-        }
-        for c in &cols {
-            let strs = |f: &dyn Fn(&BaRow) -> &str| -> ArrayRef {
-                let mut b = StringBuilder::with_capacity(n, n * 16);
-                for r in &rows {
-                    b.append_value(f(r));
-                }
-                Arc::new(b.finish())
-            };
-            let konst = |v: &str| -> ArrayRef {
-                let mut b = StringBuilder::with_capacity(n, n * v.len());
-                for _ in 0..n {
-                    b.append_value(v);
-                }
-                Arc::new(b.finish())
-            };
-            let a: ArrayRef = match c.name.as_str() {
-                "TimeGenerated" | "TimeProcessed" => {
-                    let mut b = Int64Builder::with_capacity(n);
-                    for r in &rows {
-                        b.append_value(if c.name == "TimeGenerated" {
-                            r.time
-                        } else {
-                            self.now
-                        });
+        let n = std::mem::take(&mut self.rows);
+        let ids = std::mem::take(&mut self.ids);
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.cols.len());
+        for (c, s) in self.cols.iter().zip(&mut self.slots) {
+            let a: ArrayRef = match s {
+                Slot::Time(b) => Arc::new(b.finish()),
+                Slot::Priority(b) => Arc::new(b.finish()),
+                Slot::Text(_, b) | Slot::OptText(_, b) | Slot::ItemId(b) => Arc::new(b.finish()),
+                Slot::Processed => Arc::new(Int64Array::from_value(self.now, n)),
+                Slot::Const(v) => {
+                    let mut b = StringBuilder::with_capacity(n, n * v.len());
+                    for _ in 0..n {
+                        b.append_value(*v);
                     }
                     Arc::new(b.finish())
                 }
-                "InvestigationPriority" => {
-                    let mut b = Int32Builder::with_capacity(n);
-                    for r in &rows {
-                        b.append_value(r.priority);
-                    }
-                    Arc::new(b.finish())
-                }
-                "SourceRecordId" => strs(&|r| &r.source_record_id),
-                "ActivityType" => strs(&|r| r.activity_type),
-                "NativeTableName" => strs(&|r| r.native_table),
-                "UserName" => strs(&|r| &r.user_name),
-                "UserPrincipalName" => strs(&|r| &r.upn),
-                "SourceIPAddress" => strs(&|r| &r.ip),
-                "SourceIPLocation" => strs(&|r| &r.location),
-                "SourceDevice" => strs(&|r| &r.source_device),
-                "UsersInsights" => strs(&|r| &r.users_insights),
-                "DevicesInsights" => strs(&|r| &r.devices_insights),
-                "ActivityInsights" => strs(&|r| &r.activity_insights),
-                "ActionType" => konst("Sign-in"),
-                "EventSource" => konst("Azure AD"),
-                "EventVendor" => konst("Microsoft"),
-                "Type" => konst(TABLE),
-                "SourceSystem" => konst("Peregrine UEBA"),
-                "_ItemId" => {
-                    let mut b = StringBuilder::with_capacity(n, n * 36);
-                    for id in &item_ids {
-                        b.append_value(id);
-                    }
-                    Arc::new(b.finish())
-                }
-                _ => new_null_array(&c.ty().arrow(), n),
+                Slot::Null => new_null_array(&c.ty().arrow(), n),
             };
             arrays.push(a);
         }
-        let fields: Vec<_> = cols.iter().map(|c| c.ty().field(&c.name)).collect();
+        let fields: Vec<_> = self.cols.iter().map(|c| c.ty().field(&c.name)).collect();
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
             .map_err(|e| format!("building BehaviorAnalytics rows: {e}"))?;
-        txn.write(TABLE, &cols, &batch, &ids)
-            .map_err(|e| e.to_string())?;
         self.written += n as u64;
-        Ok(())
+        Ok(Some(Batch { batch, ids }))
     }
 }

@@ -325,21 +325,51 @@ fn all_rows(root: &std::path::Path) -> Vec<String> {
 fn incremental_equals_full_recomputation() {
     let m = month();
     let (head, tail): (Vec<SignIn>, Vec<SignIn>) = m.iter().cloned().partition(|x| x.day < 29);
+    // Directory operations by users with sign-ins, on most days, and by an account without.
+    let ops = |days: std::ops::Range<i64>| -> Vec<Value> {
+        days.flat_map(|d| {
+            [
+                audit_op(
+                    &format!("user{}@contoso.com", d % 12),
+                    "Add member to group",
+                    d,
+                    700,
+                ),
+                audit_op("robot@contoso.com", "Update group", d, 710),
+            ]
+        })
+        .collect()
+    };
     let inc = tempfile::tempdir().expect("tempdir");
-    ingest(inc.path(), "d1-29", &head, &[]);
+    ingest(inc.path(), "d1-29", &head, &ops(0..29));
     let r1 = run_ueba(inc.path(), false);
     assert_eq!(r1.mode, "full");
-    ingest(inc.path(), "d30", &tail, &[]);
+    ingest(inc.path(), "d30", &tail, &ops(29..30));
     let r2 = run_ueba(inc.path(), false);
     assert_eq!(r2.mode, "incremental", "{:?}", r2.full_reason);
-    assert_eq!(r2.days, 1);
+    assert_eq!((r2.days, r2.operations), (1, 2));
     let full = tempfile::tempdir().expect("tempdir");
-    ingest(full.path(), "all", &m, &[]);
+    ingest(full.path(), "all", &m, &ops(0..30));
     run_ueba(full.path(), false);
     let a = all_rows(inc.path());
     let b = all_rows(full.path());
-    assert_eq!(a.len(), m.len());
+    assert_eq!(a.len(), m.len() + 60);
     assert_eq!(a, b);
+    // The other two tables too.
+    for q in [
+        "IdentityInfo | order by AccountUPN asc",
+        "UserPeerAnalytics | order by UserPrincipalName asc, Rank asc",
+    ] {
+        let rows = |root: &std::path::Path| -> Vec<String> {
+            query(root, q)
+                .iter()
+                .map(|r| serde_json::to_string(r).unwrap_or_default())
+                .collect()
+        };
+        let (x, y) = (rows(inc.path()), rows(full.path()));
+        assert!(!x.is_empty(), "{q}");
+        assert_eq!(x, y, "{q}");
+    }
     // Late data for a profiled day forces a full recomputation with the same result.
     let late = vec![signin("user1@contoso.com", 3).minute(1000).country("FR")];
     ingest(inc.path(), "late", &late, &[]);
@@ -392,4 +422,41 @@ fn identity_and_peers() {
     run_ueba(dir.path(), true);
     let n = query(dir.path(), "IdentityInfo | count");
     assert_eq!(n[0]["Count"], json!(25));
+}
+
+#[test]
+fn audit_operations_get_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s: Vec<SignIn> = (0..3).map(|d| signin("ann@contoso.com", d)).collect();
+    ingest(
+        dir.path(),
+        "all",
+        &s,
+        &[
+            audit_op("ann@contoso.com", "Add member to group", 2, 600),
+            add_user("new@contoso.com", 2),
+        ],
+    );
+    let r = run_ueba(dir.path(), false);
+    assert_eq!(r.operations, 2);
+    let rows = query(
+        dir.path(),
+        "BehaviorAnalytics | where NativeTableName == 'AuditLogs' and UserName == 'ann' | project ActivityType, ActionType, UserPrincipalName, UserName, SourceIPAddress, UsersInsights, ActivityInsights, InvestigationPriority",
+    );
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r["ActivityType"], json!("GroupManagement"));
+    assert_eq!(r["ActionType"], json!("Add member to group"));
+    assert_eq!(r["UserPrincipalName"], json!("ann@contoso.com"));
+    assert_eq!(r["UserName"], json!("ann"));
+    assert_eq!(r["SourceIPAddress"], json!("198.51.100.9"));
+    assert_eq!(
+        insight(r, "UsersInsights", "AccountObjectID"),
+        json!("id-ann@contoso.com")
+    );
+    assert_eq!(
+        insight(r, "UsersInsights", "IsDormantAccount"),
+        json!(false)
+    );
+    assert_eq!(r["InvestigationPriority"], json!(0));
 }

@@ -212,3 +212,44 @@ def build(g):
                          signin(38, "dave", "203.0.113.40", "Berlin")]
         + [signin(50 - i * 3, "erin", "192.0.2.61", "Lagos", result=500121) for i in range(6)],
     }, 0, comment="dave completes the usual MFA interrupt (two 50074) and signs in; erin's six failures\nare never followed by a success.")
+
+    # --- ueba-anomalous-account-signin ------------------------------------------------------
+    # The rule reads BehaviorAnalytics, which the fixture runner computes with `peregrine ueba`
+    # over the case's store. A tenant baseline: alice and bob in Berlin, carol and dave in
+    # London, every day for three weeks (so GB and DE are common in the tenant).
+    stem = "ueba-anomalous-account-signin"
+    DAY = 60 * 24
+    def add_user(minutes, upn):
+        return audit(minutes, "Add user", "admin@contoso.com", uid("admin"),
+                     [{"id": uid(upn.split("@")[0]), "displayName": None, "userPrincipalName": upn,
+                       "type": "User", "modifiedProperties": []}])
+    tenant = []
+    for d in range(1, 22):
+        for user, city, ip, asn in [("alice", "Berlin", "203.0.113.10", 3320), ("bob", "Berlin", "203.0.113.20", 3320),
+                                    ("carol", "London", "203.0.113.30", 2856), ("dave", "London", "203.0.113.40", 2856)]:
+            tenant.append(signin(d * DAY + 60, user, ip, city, asn=asn))
+    tom_base = [signin(d * DAY + 90, "tom", "203.0.113.50", "Berlin", asn=3320) for d in range(1, 22)]
+    write_case(stem, "dormant-new-and-foreign-accounts", {
+        "signins.json": tenant + tom_base
+        + [signin(200 * DAY, "olga", "203.0.113.60", "Berlin", asn=3320),
+           signin(120, "olga", "198.51.100.7", "Berlin", asn=3320),
+           signin(90, "newbie", "192.0.2.70", "Lagos", asn=37148),
+           signin(60, "tom", "192.0.2.71", "Moscow", asn=12389)],
+        "audit.json": [add_user(2 * DAY, "newbie@contoso.com")],
+    }, 3, [{"Type": "account", "Name": "olga"}, {"Type": "ip", "Address": "198.51.100.7"},
+           {"Type": "account", "Name": "newbie"}, {"Type": "ip", "Address": "192.0.2.70"},
+           {"Type": "account", "Name": "tom"}, {"Type": "ip", "Address": "192.0.2.71"}],
+        "olga last signed in 200 days ago (dormant) and signs in again; newbie, created two days\n"
+        "ago, signs in from Nigeria, where nobody in the tenant works; tom, in Berlin every day for\n"
+        "three weeks, signs in from Russia through a provider he never used.")
+    write_case(stem, "travel-onboarding-and-recent-accounts", {
+        "signins.json": tenant + tom_base
+        + [signin(150 * DAY, "paul", "203.0.113.61", "Berlin", asn=3320),
+           signin(120, "paul", "203.0.113.61", "Berlin", asn=3320),
+           signin(90, "nina", "203.0.113.62", "Berlin", asn=3320),
+           signin(60, "tom", "192.0.2.72", "London", asn=5089),
+           signin(50, "erin", "192.0.2.73", "Lagos", result=50126, asn=37148)],
+        "audit.json": [add_user(3 * DAY, "nina@contoso.com")],
+    }, 0, comment="tom travels to London, new for him but where colleagues work every day; nina, created\n"
+        "three days ago, starts in the Berlin office; paul was away 150 days (not dormant: 180);\n"
+        "erin's failed attempt from Nigeria is not a sign-in.")

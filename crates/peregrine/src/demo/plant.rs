@@ -18,6 +18,7 @@ pub const SP_CRED_DEFENDER: &str = "47939de6-a091-49ce-a916-b733ac6c5992";
 pub const SP_CRED_SENTINEL: &str = "6f06b567-7e60-46ae-a49b-35e9e74da778";
 pub const SP_MANY_IPS: &str = "21d81a96-1f19-47a2-9c0b-870784bc090d";
 pub const SUSPICIOUS_SIGNIN: &str = "8fb738d7-2730-4158-9719-01ad46dbcfcc";
+pub const UEBA_ANOMALOUS: &str = "3d5f7a91-6c2e-4b8d-a0f4-8e1c9b2d7e63";
 
 #[derive(Debug, Clone)]
 pub struct Attack {
@@ -69,6 +70,7 @@ const PRIVATE_IP: usize = 20;
 const ASN_NORMAL: usize = 21;
 const LOW_RISK: usize = 22;
 const MFA_UNANSWERED: usize = 23;
+const NEW_ACCOUNT: usize = 24;
 const SPRAYED: std::ops::Range<usize> = 30..42;
 pub const MIN_USERS: usize = 45;
 
@@ -139,6 +141,7 @@ pub fn prepare(w: &mut World) {
     w.users[BACK_IN_FRANCE].trips = vec![(last - 5, HOMES[PARIS])];
     w.users[DORMANT].active_until = Some(w.start + 2 * DAY);
     w.users[NEW_HIRE].active_until = Some(w.start);
+    w.users[NEW_ACCOUNT].active_until = Some(w.start);
 }
 
 fn lower(s: &str) -> String {
@@ -743,6 +746,46 @@ pub fn plant(w: &World, rng: &mut Rng, out: &mut Records) -> Manifest {
     m.ueba.push(format!(
         "{}: active only in the first two days, signs in again today",
         d.upn
+    ));
+
+    // UEBA (anomalous account sign-in): an account created this morning signs in from
+    // Nigeria, where nobody in the tenant works. The new hire above (London) and the dormant
+    // account (away ten days, not 180) are its look-alikes.
+    let na = &u[NEW_ACCOUNT];
+    out.audit.push(audit(
+        rng,
+        end - 9 * HOUR,
+        "Add user",
+        "UserManagement",
+        admin,
+        Some(&admin.ip),
+        json!([{"id": na.id, "displayName": na.display, "type": "User", "userPrincipalName": na.upn,
+                "modifiedProperties": [{"displayName": "AccountEnabled", "oldValue": "[]", "newValue": "[true]"}]}]),
+    ));
+    let na_ip = "102.89.70.14";
+    si(out, rng, SignIn::new(end - 4 * HOUR, na, na_ip, LAGOS));
+    attack(
+        &mut m,
+        UEBA_ANOMALOUS,
+        format!(
+            "{}: created 9 hours ago, signs in from Nigeria ({na_ip}), where nobody in the tenant works",
+            na.upn
+        ),
+        &na.upn,
+        &[na_ip],
+    );
+    look(
+        &mut m,
+        UEBA_ANOMALOUS,
+        format!(
+            "{}: signs in again after days away (dormant needs 180 days)",
+            d.upn
+        ),
+        &[&d.upn],
+    );
+    m.ueba.push(format!(
+        "{}: created by \"Add user\" 9 hours before the end, signs in from Nigeria",
+        na.upn
     ));
     m
 }

@@ -135,6 +135,26 @@ pub fn add_user(upn: &str, day: i64) -> Value {
     })
 }
 
+/// A diagnostic AuditLogs record of `operation` initiated by the user `actor`.
+pub fn audit_op(actor: &str, operation: &str, day: i64, minute: i64) -> Value {
+    json!({
+        "time": iso(day, minute),
+        "category": "AuditLogs",
+        "operationName": operation,
+        "tenantId": "t1",
+        "properties": {
+            "id": format!("audit-{actor}-{operation}-{day}-{minute}"),
+            "activityDateTime": iso(day, minute),
+            "activityDisplayName": operation,
+            "category": "GroupManagement",
+            "result": "success",
+            "loggedByService": "Core Directory",
+            "initiatedBy": {"user": {"id": format!("id-{}", actor.to_lowercase()), "userPrincipalName": actor, "ipAddress": "198.51.100.9"}},
+            "targetResources": [{"id": "g1", "displayName": "Finance", "type": "Group"}]
+        }
+    })
+}
+
 pub fn write_ndjson(dir: &Path, name: &str, rows: &[Value]) -> PathBuf {
     let p = dir.join(name);
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
