@@ -3,6 +3,8 @@
 //! peak resident memory of each run (the peak is reset after generating, on Linux).
 //!
 //! `cargo run --release -p ueba --bin ueba-bench -- --rows 10000000 --users 50000 --days 30 --dir /tmp/ueba-bench`
+//! (add `--step generate`, then `--step full`, then `--step incremental` with the same
+//! arguments to run each step in its own process).
 
 use engine::KqlType;
 use engine::datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -153,27 +155,62 @@ fn main() -> std::process::ExitCode {
         .skip_while(|a| a != "--dir")
         .nth(1)
         .unwrap_or_else(|| "ueba-bench-store".into());
+    // `--step generate|full|incremental` runs one step per process (so each process's peak
+    // RSS is that step's); default: all three in this process.
+    let step = std::env::args()
+        .skip_while(|a| a != "--step")
+        .nth(1)
+        .unwrap_or_else(|| "all".into());
+    let (gen_step, full_step, inc_step) = match step.as_str() {
+        "generate" => (true, false, false),
+        "full" => (false, true, false),
+        "incremental" => (false, false, true),
+        _ => (true, true, true),
+    };
     let root = std::path::PathBuf::from(&dir);
-    let _ = std::fs::remove_dir_all(&root);
+    if gen_step {
+        let _ = std::fs::remove_dir_all(&root);
+    }
     let result = (|| -> Result<(), String> {
         let mut store = Store::open_for_write(&root).map_err(|e| e.to_string())?;
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let first = 19723i64;
         let per_day = rows / days.max(1) as u64;
-        let t0 = Instant::now();
-        for d in 0..days {
-            write_day(&mut store, first + d, per_day, users, &mut rng)?;
+        if gen_step {
+            let t0 = Instant::now();
+            for d in 0..days {
+                write_day(&mut store, first + d, per_day, users, &mut rng)?;
+            }
+            println!(
+                "generated {} sign-ins over {days} days in {:.1?} (peak RSS {} MiB)",
+                per_day * days as u64,
+                t0.elapsed(),
+                peak_rss_mib()
+            );
+            reset_peak_rss();
         }
-        println!(
-            "generated {} sign-ins over {days} days in {:.1?} (peak RSS {} MiB)",
-            per_day * days as u64,
-            t0.elapsed(),
-            peak_rss_mib()
-        );
-        reset_peak_rss();
+        if full_step {
+            full_run(&mut store)?;
+        }
+        if inc_step {
+            incremental_run(&mut store, first + days, per_day, users, &mut rng)?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ueba-bench: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn full_run(store: &mut Store) -> Result<(), String> {
+    {
         let t1 = Instant::now();
         let r = ueba::run(
-            &mut store,
+            store,
             &ueba::Options {
                 now: None,
                 full: true,
@@ -188,10 +225,22 @@ fn main() -> std::process::ExitCode {
             t1.elapsed(),
             peak_rss_mib()
         );
-        write_day(&mut store, first + days, per_day, users, &mut rng)?;
+    }
+    Ok(())
+}
+
+fn incremental_run(
+    store: &mut Store,
+    day: i64,
+    per_day: u64,
+    users: u64,
+    rng: &mut Rng,
+) -> Result<(), String> {
+    {
+        write_day(store, day, per_day, users, rng)?;
         reset_peak_rss();
         let t2 = Instant::now();
-        let r = ueba::run(&mut store, &ueba::Options::default())?;
+        let r = ueba::run(store, &ueba::Options::default())?;
         print!("{}", r.render());
         for (p, d) in &r.phases {
             println!("  {p}: {d:.1?}");
@@ -201,13 +250,6 @@ fn main() -> std::process::ExitCode {
             t2.elapsed(),
             peak_rss_mib()
         );
-        Ok(())
-    })();
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ueba-bench: {e}");
-            std::process::ExitCode::from(2)
-        }
     }
+    Ok(())
 }
