@@ -172,16 +172,7 @@ fn alert_id(rule: &Rule, rows: &[Map<String, Value>]) -> String {
         text.push('\u{1}');
         text.push_str(&t);
     }
-    let h = xxhash_rust::xxh3::xxh3_128(text.as_bytes()).to_be_bytes();
-    let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    engine::value::guid::of_bytes(text.as_bytes())
 }
 
 /// A value with every array's elements in sorted order (for order-insensitive hashing).

@@ -175,16 +175,7 @@ fn incident_id(alert_ids: &[String]) -> String {
     let mut ids: Vec<&str> = alert_ids.iter().map(String::as_str).collect();
     ids.sort_unstable();
     let text = format!("incident\u{1}{}", ids.join("\u{1}"));
-    let h = xxhash_rust::xxh3::xxh3_128(text.as_bytes()).to_be_bytes();
-    let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    engine::value::guid::of_bytes(text.as_bytes())
 }
 
 struct Open<'a> {

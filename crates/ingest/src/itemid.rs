@@ -16,17 +16,7 @@ pub fn item_id(table: &str, base: u128, index: u32) -> String {
     key.push(0);
     key.extend_from_slice(&base.to_le_bytes());
     key.extend_from_slice(&index.to_le_bytes());
-    let h = xxh3_128(&key);
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
-    for (i, b) in h.to_be_bytes().iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
-    }
-    out
+    engine::value::guid::of_bytes(&key)
 }
 
 /// The 64-bit hash the store keeps per row to recognise an `_ItemId`.

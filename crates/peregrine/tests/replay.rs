@@ -13,25 +13,13 @@
 //!   alerts within the single run's reach — replay's other alerts are findings from earlier in
 //!   the week that a run at `now` cannot see, and all of them lie before that reach.
 
+mod common;
+use common::peregrine;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 const HOUR: i64 = 3600;
-
-fn peregrine(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_peregrine"))
-        .args(args)
-        .env_remove("PEREGRINE_STORE")
-        .output()
-        .expect("peregrine runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
 
 fn hunt_json(args: &[&str]) -> Value {
     let mut all = vec!["hunt", "--format", "json"];

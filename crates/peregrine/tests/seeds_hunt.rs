@@ -8,9 +8,10 @@
 //! No seed text is copied into the repository. When `../shared` is absent the tests print a
 //! note and pass.
 
+mod common;
+use common::peregrine;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn seeds_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds")
@@ -87,19 +88,6 @@ fn rule_file(dir: &Path, name: &str, query: &str) -> PathBuf {
     let path = dir.join(format!("seed-{name}.yaml"));
     std::fs::write(&path, text).expect("write rule");
     path
-}
-
-fn peregrine(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_peregrine"))
-        .args(args)
-        .env_remove("PEREGRINE_STORE")
-        .output()
-        .expect("peregrine runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
 }
 
 fn write_ndjson(path: &Path, records: &[Value]) {

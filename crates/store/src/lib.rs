@@ -195,14 +195,18 @@ impl Store {
     }
 }
 
-/// Table names become directory names: keep them to what Kusto allows in a bare name.
-pub(crate) fn check_table_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 256
+/// A name safe as a file or directory name: 1 to `max` ASCII letters, digits, `_` and `-`.
+pub(crate) fn is_simple_name(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Table names become directory names: keep them to what Kusto allows in a bare name.
+pub(crate) fn check_table_name(name: &str) -> Result<()> {
+    if is_simple_name(name, 256) {
         Ok(())
     } else {
         Err(StoreError::Invalid(format!(

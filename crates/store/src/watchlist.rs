@@ -148,12 +148,7 @@ impl Index {
 
 /// Watchlist names are file names and KQL string literals: keep them simple.
 pub fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
+    if crate::is_simple_name(name, 64) {
         Ok(())
     } else {
         Err(invalid(format!(
@@ -492,16 +487,7 @@ fn build_batch(items: &Items, key_idx: usize, opt: &AddOptions) -> Result<Record
 
 /// A GUID-shaped id from the text's 128-bit hash.
 fn guid(text: &str) -> String {
-    let h = xxhash_rust::xxh3::xxh3_128(text.as_bytes()).to_be_bytes();
-    let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    engine::value::guid::of_bytes(text.as_bytes())
 }
 
 #[cfg(test)]

@@ -3,5 +3,6 @@
 
 pub mod datetime;
 pub mod dynamic;
+pub mod guid;
 pub mod real;
 pub mod timespan;

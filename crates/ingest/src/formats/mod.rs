@@ -214,11 +214,6 @@ pub fn pascal_column(table: &str, key: &str) -> Cow<'static, str> {
     }
 }
 
-/// A string field of a JSON object ("" when absent or not a string).
-pub fn str_of<'a>(o: &'a Map<String, Value>, k: &str) -> &'a str {
-    o.get(k).and_then(Value::as_str).unwrap_or("")
-}
-
 /// Datetime text in any form Kusto reads (ISO 8601 with `Z`, `+02:00` or `+0200` offsets,
 /// RFC 1123, US dates) as canonical ISO UTC text, or None.
 pub fn iso_utc(text: &str) -> Option<String> {

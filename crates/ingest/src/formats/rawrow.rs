@@ -21,12 +21,7 @@ pub enum Src<'a> {
 impl Src<'_> {
     /// The type a column first seen with this value gets (see [`crate::coerce::infer_type`]).
     pub fn infer_type(&self, name: &str) -> engine::KqlType {
-        let v = match self {
-            Src::Json(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
-            Src::Text(t) => Value::String(t.to_string()),
-            Src::Value(v) => v.clone(),
-        };
-        crate::coerce::infer_type(name, &v)
+        crate::coerce::infer_type(name, &self.to_value())
     }
 
     pub fn is_null(&self) -> bool {
