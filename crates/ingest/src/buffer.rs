@@ -1,16 +1,20 @@
-//! Rows of one table on their way to the store: typed Arrow builders, one per column. A row is
-//! coerced whole before anything is appended, so a bad value rejects its row and nothing else.
-//! Columns the schema does not know are added on first sight (type from the value) and
-//! back-filled with nulls.
+//! Rows of one table on their way to the store: typed Arrow builders, one per column, kept
+//! apart per UTC day of `TimeGenerated` so that each batch handed to the store is one day's
+//! (the store keeps a file per day; batches spanning days would have to be split by copying).
+//! A row is coerced whole before anything is appended, so a bad value rejects its row and
+//! nothing else. Columns the schema does not know are added on first sight (type from the
+//! value) and back-filled with nulls.
 
 use crate::coerce::{Cell, coerce, coerce_raw, infer_type};
 use crate::formats::{RawRow, Src};
 use engine::KqlType;
 use engine::datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, RecordBatch,
-    StringBuilder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder,
+    RecordBatch, StringBuilder,
 };
-use engine::datafusion::arrow::datatypes::Schema;
+use engine::datafusion::arrow::compute::concat_batches;
+use engine::datafusion::arrow::datatypes::{Schema, SchemaRef};
+use engine::types::TICKS_PER_DAY;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,13 +29,36 @@ enum Col {
 }
 
 impl Col {
-    fn new(ty: KqlType) -> Col {
+    /// A builder with room for `rows` values (and `bytes` of text).
+    fn with_capacity(ty: KqlType, rows: usize, bytes: usize) -> Col {
         match ty {
-            KqlType::Bool => Col::Bool(BooleanBuilder::new()),
-            KqlType::Int => Col::Int(Int32Builder::new()),
-            KqlType::Long | KqlType::DateTime | KqlType::TimeSpan => Col::Long(Int64Builder::new()),
-            KqlType::Real | KqlType::Decimal => Col::Real(Float64Builder::new()),
-            KqlType::String | KqlType::Guid | KqlType::Dynamic => Col::Text(StringBuilder::new()),
+            KqlType::Bool => Col::Bool(BooleanBuilder::with_capacity(rows)),
+            KqlType::Int => Col::Int(Int32Builder::with_capacity(rows)),
+            KqlType::Long | KqlType::DateTime | KqlType::TimeSpan => {
+                Col::Long(Int64Builder::with_capacity(rows))
+            }
+            KqlType::Real | KqlType::Decimal => Col::Real(Float64Builder::with_capacity(rows)),
+            KqlType::String | KqlType::Guid | KqlType::Dynamic => {
+                Col::Text(StringBuilder::with_capacity(rows, bytes))
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Col::Bool(b) => b.len(),
+            Col::Int(b) => b.len(),
+            Col::Long(b) => b.len(),
+            Col::Real(b) => b.len(),
+            Col::Text(b) => b.len(),
+        }
+    }
+
+    /// Bytes of text held (0 for other columns).
+    fn text_bytes(&self) -> usize {
+        match self {
+            Col::Text(b) => b.values_slice().len(),
+            _ => 0,
         }
     }
 
@@ -41,21 +68,17 @@ impl Col {
             Col::Int(b) => b.append_nulls(n),
             Col::Long(b) => b.append_nulls(n),
             Col::Real(b) => b.append_nulls(n),
-            Col::Text(b) => {
-                for _ in 0..n {
-                    b.append_null()
-                }
-            }
+            Col::Text(b) => b.append_nulls(n),
         }
     }
 
     /// Appends a coerced cell (whose variant matches the column, by construction of `coerce`).
-    fn append(&mut self, c: Cell<'_>) {
+    fn append(&mut self, c: &Cell<'_>) {
         match (self, c) {
-            (Col::Bool(b), Cell::Bool(v)) => b.append_value(v),
-            (Col::Int(b), Cell::Int(v)) => b.append_value(v as i32),
-            (Col::Long(b), Cell::Int(v) | Cell::Ticks(v)) => b.append_value(v),
-            (Col::Real(b), Cell::Real(v)) => b.append_value(v),
+            (Col::Bool(b), Cell::Bool(v)) => b.append_value(*v),
+            (Col::Int(b), Cell::Int(v)) => b.append_value(*v as i32),
+            (Col::Long(b), Cell::Int(v) | Cell::Ticks(v)) => b.append_value(*v),
+            (Col::Real(b), Cell::Real(v)) => b.append_value(*v),
             (Col::Text(b), Cell::Text(v)) => b.append_value(v.as_ref()),
             (col, _) => col.append_nulls(1),
         }
@@ -72,18 +95,67 @@ impl Col {
     }
 }
 
+/// The rows of one day (or of no day: rows without a time). Columns hold fewer values than
+/// `rows` when the latest rows did not set them: the gap is filled with nulls on the next
+/// value or when the part is taken.
+struct Part {
+    day: Option<i64>,
+    cols: Vec<Col>,
+    ids: Vec<u64>,
+    rows: usize,
+}
+
+impl Part {
+    fn new(day: Option<i64>, types: &[KqlType], hint: &Hint) -> Part {
+        Part {
+            day,
+            cols: types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Col::with_capacity(*t, hint.rows, hint.bytes(i)))
+                .collect(),
+            ids: Vec::with_capacity(hint.rows),
+            rows: 0,
+        }
+    }
+}
+
+/// Sizes of the last batch taken: new builders start with room for as much, so they do not
+/// grow by doubling (and copying) batch after batch.
+#[derive(Default)]
+struct Hint {
+    rows: usize,
+    col_bytes: Vec<usize>,
+}
+
+impl Hint {
+    fn bytes(&self, col: usize) -> usize {
+        self.col_bytes.get(col).copied().unwrap_or(0)
+    }
+}
+
+/// Parts beyond this many rows of text-heavy data are not pre-sized further.
+const HINT_MAX_ROWS: usize = 64 * 1024;
+
 pub struct TableBuffer {
     pub table: String,
     columns: Vec<ColumnDef>,
     types: Vec<KqlType>,
     index: HashMap<String, usize, ahash::RandomState>,
-    cols: Vec<Col>,
-    ids: Vec<u64>,
-    /// Scratch: which columns the row being appended has set.
-    seen: Vec<bool>,
+    /// The column the source key at each position of the last rows went to: records of one
+    /// export list their keys in the same order, so this spares most lookups by name.
+    recent: Vec<(Box<str>, usize)>,
+    /// `TimeGenerated`'s column, which decides a row's part.
+    time_col: Option<usize>,
+    parts: Vec<Part>,
+    /// The part the last row went to.
+    last_part: usize,
     rows: usize,
     approx_bytes: usize,
+    hint: Hint,
 }
+
+type Taken = (Vec<ColumnDef>, RecordBatch, Vec<u64>);
 
 impl TableBuffer {
     /// A buffer whose columns start as `columns` (the store's, else the known schema's).
@@ -93,11 +165,13 @@ impl TableBuffer {
             columns: Vec::new(),
             types: Vec::new(),
             index: HashMap::default(),
-            cols: Vec::new(),
-            ids: Vec::new(),
-            seen: Vec::new(),
+            recent: Vec::new(),
+            time_col: None,
+            parts: Vec::new(),
+            last_part: 0,
             rows: 0,
             approx_bytes: 0,
+            hint: Hint::default(),
         };
         for c in columns {
             b.add_column(&c.name, c.ty());
@@ -106,13 +180,18 @@ impl TableBuffer {
     }
 
     fn add_column(&mut self, name: &str, ty: KqlType) -> usize {
-        let mut col = Col::new(ty);
-        col.append_nulls(self.rows);
+        for p in &mut self.parts {
+            // Empty: filled with nulls up to the part's rows when next used.
+            p.cols.push(Col::with_capacity(ty, 0, 0));
+        }
         self.columns.push(ColumnDef::new(name, ty));
         self.types.push(ty);
-        self.cols.push(col);
-        self.index.insert(name.to_string(), self.columns.len() - 1);
-        self.columns.len() - 1
+        let idx = self.columns.len() - 1;
+        self.index.insert(name.to_string(), idx);
+        if name == store::TIME_COLUMN && matches!(ty, KqlType::DateTime) {
+            self.time_col = Some(idx);
+        }
+        idx
     }
 
     pub fn rows(&self) -> usize {
@@ -147,11 +226,33 @@ impl TableBuffer {
         })
     }
 
+    /// [`Self::column_for`] for the key at position `pos` of a row, remembered per position.
+    fn column_at(
+        &mut self,
+        pos: usize,
+        k: &str,
+        null: bool,
+        infer: impl FnOnce(&str) -> KqlType,
+    ) -> Option<usize> {
+        if let Some((name, idx)) = self.recent.get(pos)
+            && name.as_ref() == k
+        {
+            return Some(*idx);
+        }
+        let idx = self.column_for(k, null, infer)?;
+        if pos < self.recent.len() {
+            self.recent[pos] = (k.into(), idx);
+        } else if pos == self.recent.len() {
+            self.recent.push((k.into(), idx));
+        }
+        Some(idx)
+    }
+
     /// Appends one row, or says which column's value does not fit.
     pub fn push(&mut self, row: &Map<String, Value>, id: u64) -> Result<(), String> {
         let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(row.len());
-        for (k, v) in row {
-            let Some(idx) = self.column_for(k, v.is_null(), |name| infer_type(name, v)) else {
+        for (pos, (k, v)) in row.iter().enumerate() {
+            let Some(idx) = self.column_at(pos, k, v.is_null(), |name| infer_type(name, v)) else {
                 continue;
             };
             let ty = self.types[idx];
@@ -165,9 +266,9 @@ impl TableBuffer {
     /// value does not fit.
     pub fn push_raw(&mut self, row: &RawRow<'_>, id: u64) -> Result<(), String> {
         let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(row.cols.len());
-        for (k, v) in &row.cols {
+        for (pos, (k, v)) in row.cols.iter().enumerate() {
             let null = v.is_null();
-            let Some(idx) = self.column_for(k, null, |name| v.infer_type(name)) else {
+            let Some(idx) = self.column_at(pos, k, null, |name| v.infer_type(name)) else {
                 continue;
             };
             let ty = self.types[idx];
@@ -194,44 +295,102 @@ impl TableBuffer {
                 ));
             }
         }
-        self.seen.clear();
-        self.seen.resize(self.cols.len(), false);
-        for (idx, cell) in cells.into_iter().rev() {
-            if self.seen[idx] {
-                continue; // a column set twice: the last setting wins
+        // A column set twice: the last setting wins.
+        let time = self.time_col.and_then(|t| {
+            cells
+                .iter()
+                .rev()
+                .find(|(i, _)| *i == t)
+                .and_then(|(_, c)| match c {
+                    Cell::Ticks(v) | Cell::Int(v) => Some(*v),
+                    _ => None,
+                })
+        });
+        let day = time.map(|t| t.div_euclid(TICKS_PER_DAY));
+        let p = match self.parts.get(self.last_part) {
+            Some(p) if p.day == day => self.last_part,
+            _ => match self.parts.iter().position(|p| p.day == day) {
+                Some(i) => i,
+                None => {
+                    self.parts.push(Part::new(day, &self.types, &self.hint));
+                    self.parts.len() - 1
+                }
+            },
+        };
+        self.last_part = p;
+        let part = &mut self.parts[p];
+        let r = part.rows;
+        for (idx, cell) in cells.iter().rev() {
+            let col = &mut part.cols[*idx];
+            let len = col.len();
+            if len > r {
+                continue; // set later in the row
             }
-            self.seen[idx] = true;
-            if let Cell::Text(t) = &cell {
-                self.approx_bytes += t.len();
-            } else {
-                self.approx_bytes += 8;
+            if len < r {
+                col.append_nulls(r - len);
             }
-            self.cols[idx].append(cell);
+            col.append(cell);
+            self.approx_bytes += match cell {
+                Cell::Text(t) => t.len(),
+                _ => 8,
+            };
         }
-        for (idx, s) in self.seen.iter().enumerate() {
-            if !s {
-                self.cols[idx].append_nulls(1);
-            }
-        }
-        self.ids.push(id);
+        part.ids.push(id);
+        part.rows += 1;
         self.rows += 1;
         Ok(())
     }
 
-    /// Takes the buffered rows as one Arrow batch (the buffer keeps its columns).
-    pub fn take(&mut self) -> Result<(Vec<ColumnDef>, RecordBatch, Vec<u64>), String> {
+    fn schema(&self) -> SchemaRef {
         let fields: Vec<_> = self
             .columns
             .iter()
             .zip(&self.types)
             .map(|(c, t)| t.field(&c.name))
             .collect();
-        let arrays: Vec<ArrayRef> = self.cols.iter_mut().map(Col::finish).collect();
-        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-            .map_err(|e| format!("building the {} batch: {e}", self.table))?;
+        Arc::new(Schema::new(fields))
+    }
+
+    /// Takes the buffered rows as one Arrow batch per day (the buffer keeps its columns).
+    pub fn take_days(&mut self) -> Result<Vec<Taken>, String> {
+        let schema = self.schema();
+        let mut out = Vec::with_capacity(self.parts.len());
+        let mut hint = Hint {
+            rows: 0,
+            col_bytes: vec![0; self.columns.len()],
+        };
+        for mut part in std::mem::take(&mut self.parts) {
+            hint.rows = hint.rows.max(part.rows.min(HINT_MAX_ROWS));
+            let mut arrays: Vec<ArrayRef> = Vec::with_capacity(part.cols.len());
+            for (i, col) in part.cols.iter_mut().enumerate() {
+                let len = col.len();
+                if len < part.rows {
+                    col.append_nulls(part.rows - len);
+                }
+                hint.col_bytes[i] = hint.col_bytes[i].max(col.text_bytes());
+                arrays.push(col.finish());
+            }
+            let batch = RecordBatch::try_new(schema.clone(), arrays)
+                .map_err(|e| format!("building the {} batch: {e}", self.table))?;
+            out.push((self.columns.clone(), batch, part.ids));
+        }
+        self.hint = hint;
+        self.last_part = 0;
         self.rows = 0;
         self.approx_bytes = 0;
-        Ok((self.columns.clone(), batch, std::mem::take(&mut self.ids)))
+        Ok(out)
+    }
+
+    /// Takes the buffered rows as one Arrow batch (the buffer keeps its columns).
+    pub fn take(&mut self) -> Result<Taken, String> {
+        let schema = self.schema();
+        let parts = self.take_days()?;
+        let columns = self.columns.clone();
+        let batches: Vec<&RecordBatch> = parts.iter().map(|(_, b, _)| b).collect();
+        let batch = concat_batches(&schema, batches)
+            .map_err(|e| format!("building the {} batch: {e}", self.table))?;
+        let ids = parts.into_iter().flat_map(|(_, _, ids)| ids).collect();
+        Ok((columns, batch, ids))
     }
 }
 

@@ -90,21 +90,23 @@ impl<R: BufRead> JsonRecords<R> {
             return Ok(false);
         }
         self.base += self.buf.len() as u64;
-        self.buf.clear();
         self.pos = 0;
-        let mut chunk = vec![0u8; CHUNK];
+        // The buffer is read into directly (its allocation reused from chunk to chunk).
+        self.buf.resize(CHUNK, 0);
         loop {
-            match std::io::Read::read(&mut self.src, &mut chunk) {
+            match std::io::Read::read(&mut self.src, &mut self.buf) {
                 Ok(0) => {
+                    self.buf.clear();
                     self.eof = true;
                     return Ok(false);
                 }
                 Ok(n) => {
-                    self.buf.extend_from_slice(&chunk[..n]);
+                    self.buf.truncate(n);
                     return Ok(true);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
+                    self.buf.clear();
                     return Err(ScanError::Io {
                         offset: self.offset(),
                         source: e,
@@ -233,7 +235,7 @@ impl<R: BufRead> JsonRecords<R> {
                     break;
                 }
                 let rest = &self.buf[self.pos..];
-                match rest.iter().position(|&b| b == b'\n') {
+                match memchr::memchr(b'\n', rest) {
                     Some(i) => {
                         bytes.extend_from_slice(&rest[..i]);
                         self.pos += i + 1;

@@ -431,13 +431,21 @@ impl<'a> Producer<'a> {
         if buf.rows() == 0 {
             return true;
         }
-        match buf.take() {
-            Ok((columns, batch, ids)) => self.push(Item::Batch {
-                table: table.to_string(),
-                columns,
-                batch,
-                ids,
-            }),
+        match buf.take_days() {
+            Ok(days) => {
+                for (columns, batch, ids) in days {
+                    let item = Item::Batch {
+                        table: table.to_string(),
+                        columns,
+                        batch,
+                        ids,
+                    };
+                    if !self.push(item) {
+                        return false;
+                    }
+                }
+                true
+            }
             Err(e) => {
                 self.flush();
                 let _ = self.tx.send(Err(e));

@@ -281,6 +281,36 @@ fn number_end(b: &[u8], start: usize) -> usize {
     i
 }
 
+/// The first byte at or after `i` that ends a run of plain string characters: a quote, a
+/// backslash or a control character (or the end). Eight bytes at a time while none is found.
+fn plain_run_end(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit per byte that is zero (`has_zero`) or below 0x20 (`below_space`); exact for
+    // the first such byte, which is all that is looked for.
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = |v: u64| v.wrapping_sub(ONES * 0x20) & !v & HIGH;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(w);
+        let special = has_zero(v ^ (ONES * u64::from(b'"')))
+            | has_zero(v ^ (ONES * u64::from(b'\\')))
+            | below_space(v);
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
 struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -458,18 +488,21 @@ impl<'a> Parser<'a> {
         let start = self.i;
         let mut i = start + 1;
         loop {
-            let Some(j) = memchr::memchr2(b'"', b'\\', &self.b[i..]) else {
-                self.i = self.b.len();
-                return Err(self.err("an unterminated string"));
-            };
-            if self.b[i..i + j].iter().any(|&c| c < 0x20) {
-                self.i = i + self.b[i..i + j].iter().position(|&c| c < 0x20).unwrap_or(0);
-                return Err(self.err("a control character inside a string"));
-            }
-            i += j;
-            if self.b[i] == b'"' {
-                self.i = i + 1;
-                return Ok((start, self.i));
+            i = plain_run_end(self.b, i);
+            match self.b.get(i) {
+                None => {
+                    self.i = self.b.len();
+                    return Err(self.err("an unterminated string"));
+                }
+                Some(b'"') => {
+                    self.i = i + 1;
+                    return Ok((start, self.i));
+                }
+                Some(b'\\') => {}
+                Some(_) => {
+                    self.i = i;
+                    return Err(self.err("a control character inside a string"));
+                }
             }
             match self.b.get(i + 1) {
                 Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
@@ -548,6 +581,34 @@ mod tests {
     fn canon(raw: &str) -> String {
         let v: Value = serde_json::from_str(raw).expect("valid test JSON");
         serde_json::to_string(&v).expect("printable")
+    }
+
+    #[test]
+    fn plain_runs_end_at_the_first_special_byte() {
+        let naive = |b: &[u8], i: usize| {
+            (i..b.len())
+                .find(|&j| b[j] == b'"' || b[j] == b'\\' || b[j] < 0x20)
+                .unwrap_or(b.len())
+        };
+        let base = "abcdéfgh ijklmnopqrstuvwxyz0123456789".as_bytes();
+        for special in [b'"', b'\\', b'\n', 0u8, 0x1f] {
+            for at in 0..base.len() {
+                let mut b = base.to_vec();
+                b[at] = special;
+                // A second special byte further on must not hide the first.
+                if at + 3 < b.len() {
+                    b[at + 3] = b'"';
+                }
+                for start in 0..=at {
+                    assert_eq!(
+                        plain_run_end(&b, start),
+                        naive(&b, start),
+                        "{b:?} from {start}"
+                    );
+                }
+            }
+        }
+        assert_eq!(plain_run_end(base, 0), base.len());
     }
 
     #[test]

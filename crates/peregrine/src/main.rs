@@ -13,6 +13,12 @@ mod watchlist_cmd;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// Ingest and queries allocate many short-lived buffers on several threads: mimalloc serves
+// them from thread-local pages and keeps freed memory for reuse (glibc malloc returned large
+// buffers to the OS and page-faulted them back in on every batch).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "peregrine",
@@ -49,7 +55,25 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+/// `mi_option_purge_delay` in the mimalloc (v3) that `libmimalloc-sys` builds; its documented
+/// default is 1000 (ms), which is checked before setting it.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Keeps freed memory for reuse instead of handing it back to the OS a second later: ingest
+/// frees its batches on one thread and allocates the next ones on another, and purged memory
+/// comes back as page faults that zero it again (measured: 1.4 s of system time over a 1 GB
+/// ingest, 0.3 s without purging). Memory stays bounded by what the process used at its peak.
+fn keep_freed_memory() {
+    // SAFETY: plain option getters and setters of the allocator, called before any thread.
+    unsafe {
+        if libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) == 1000 {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     // Engine panics are caught and reported as errors; keep the default hook's backtrace
     // noise off the user's terminal unless asked for.

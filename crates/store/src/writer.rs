@@ -1,5 +1,5 @@
 //! Writing to the store: a [`Transaction`] writes Parquet files (one per table and day, each
-//! written batch sorted by time) beside the live data, and `commit` publishes them all at once
+//! rows in the order written) beside the live data, and `commit` publishes them all at once
 //! by replacing the manifest. Until then readers never see them; a dropped or crashed
 //! transaction leaves only unreferenced files, which the next writer removes.
 //!
@@ -11,15 +11,15 @@
 use crate::error::{Result, StoreError};
 use crate::manifest::{ColumnDef, FileEntry, Manifest, sync_dir};
 use crate::{Store, TIME_COLUMN};
-use engine::datafusion::arrow::array::{Array, Int64Array, RecordBatch, UInt32Array};
-use engine::datafusion::arrow::compute::{SortOptions, sort_to_indices, take_record_batch};
+use engine::datafusion::arrow::array::{Array, Int64Array, RecordBatch, StringArray, UInt32Array};
+use engine::datafusion::arrow::compute::take_record_batch;
 use engine::datafusion::arrow::datatypes::SchemaRef;
 use engine::datafusion::parquet::arrow::ArrowWriter;
 use engine::datafusion::parquet::basic::Compression;
 use engine::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use engine::datafusion::parquet::schema::types::ColumnPath;
 use engine::types::TICKS_PER_DAY;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -59,6 +59,9 @@ pub struct Transaction<'s> {
     pending: BTreeMap<String, (Vec<ColumnDef>, Vec<FileEntry>)>,
     /// Tables whose current files this transaction replaces.
     replaced: BTreeSet<String>,
+    /// Per table, the text columns whose values are (nearly) all distinct, judged on the
+    /// first batch large enough to tell.
+    unique: BTreeMap<String, Vec<String>>,
     committed: bool,
 }
 
@@ -71,6 +74,7 @@ impl<'s> Transaction<'s> {
             open: BTreeMap::new(),
             pending: BTreeMap::new(),
             replaced: Default::default(),
+            unique: BTreeMap::new(),
             committed: false,
         }
     }
@@ -111,7 +115,10 @@ impl<'s> Transaction<'s> {
         }
         let time_idx = columns.iter().position(|c| c.name == TIME_COLUMN);
         for (day, rows) in split_by_day(batch, time_idx)? {
-            let part = take_record_batch(batch, &rows)?;
+            let part = match &rows {
+                Some(rows) => take_record_batch(batch, rows)?,
+                None => batch.clone(),
+            };
             let key = (table.to_string(), day.clone());
             // A file's schema is fixed: new columns start a new file for the day.
             if self
@@ -130,7 +137,10 @@ impl<'s> Transaction<'s> {
                 continue;
             };
             f.writer.write(&part)?;
-            f.ids.extend(rows.values().iter().map(|&i| ids[i as usize]));
+            match &rows {
+                Some(rows) => f.ids.extend(rows.values().iter().map(|&i| ids[i as usize])),
+                None => f.ids.extend_from_slice(ids),
+            }
             f.rows += part.num_rows() as u64;
             if let Some(i) = time_idx {
                 let (lo, hi) = time_range(part.column(i).as_ref());
@@ -182,14 +192,35 @@ impl<'s> Transaction<'s> {
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let rel = format!("{dir_rel}/{}-{:05}.parquet", self.batch, self.seq);
         let path = self.store.root.join(&rel);
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES)
             // Unique per row by construction: a dictionary would only be built to be dropped.
             .set_column_dictionary_enabled(ColumnPath::from("_ItemId"), false)
-            .build();
+            .set_column_statistics_enabled(ColumnPath::from("_ItemId"), EnabledStatistics::None);
+        let unique = match self.unique.get(table) {
+            Some(u) => u.clone(),
+            None => {
+                let u = mostly_unique(part);
+                if let Some(u) = &u {
+                    self.unique.insert(table.to_string(), u.clone());
+                }
+                u.unwrap_or_default()
+            }
+        };
+        for name in unique {
+            // Ids and other per-row values: no dictionary (it would be built, then dropped
+            // at its size limit) and no min/max (useless for pruning).
+            props = props
+                .set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false)
+                .set_column_statistics_enabled(
+                    ColumnPath::from(name.as_str()),
+                    EnabledStatistics::None,
+                );
+        }
+        let props = props.build();
         let file = std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
         let out = std::io::BufWriter::with_capacity(1 << 20, file);
         let writer = ArrowWriter::try_new(out, part.schema(), Some(props))?;
@@ -367,14 +398,14 @@ pub(crate) fn merge_columns(
     Ok(())
 }
 
-/// Row indices grouped by the UTC day of the time column, each group sorted by time.
+/// The batch's rows by UTC day of the time column, in input order: the whole batch when it
+/// holds one day (no copy), else one index list per day.
 fn split_by_day(
     batch: &RecordBatch,
     time_idx: Option<usize>,
-) -> Result<Vec<(Option<String>, UInt32Array)>> {
+) -> Result<Vec<(Option<String>, Option<UInt32Array>)>> {
     let Some(ti) = time_idx else {
-        let all: UInt32Array = (0..batch.num_rows() as u32).collect();
-        return Ok(vec![(None, all)]);
+        return Ok(vec![(None, None)]);
     };
     let col = batch.column(ti);
     let Some(times) = col.as_any().downcast_ref::<Int64Array>() else {
@@ -383,27 +414,49 @@ fn split_by_day(
             col.data_type()
         )));
     };
-    let order = sort_to_indices(
-        col,
-        Some(SortOptions {
-            descending: false,
-            nulls_first: false,
-        }),
-        None,
-    )?;
+    let day_of = |i: usize| (!times.is_null(i)).then(|| times.value(i).div_euclid(TICKS_PER_DAY));
+    let first = day_of(0);
+    if (1..times.len()).all(|i| day_of(i) == first) {
+        return Ok(vec![(first.map(day_name), None)]);
+    }
     let mut groups: BTreeMap<Option<i64>, Vec<u32>> = BTreeMap::new();
-    for &i in order.values() {
-        let day = if times.is_null(i as usize) {
-            None
-        } else {
-            Some(times.value(i as usize).div_euclid(TICKS_PER_DAY))
-        };
-        groups.entry(day).or_default().push(i);
+    for i in 0..times.len() {
+        groups.entry(day_of(i)).or_default().push(i as u32);
     }
     Ok(groups
         .into_iter()
-        .map(|(d, rows)| (d.map(day_name), UInt32Array::from(rows)))
+        .map(|(d, rows)| (d.map(day_name), Some(UInt32Array::from(rows))))
         .collect())
+}
+
+/// Rows a batch needs before its columns' cardinality is judged.
+const CARDINALITY_SAMPLE_MIN: usize = 200;
+/// Rows looked at to judge it.
+const CARDINALITY_SAMPLE_MAX: usize = 2048;
+
+/// The text columns of `batch` in which more than half of the sampled non-null values are
+/// distinct; None when the batch is too small to tell.
+fn mostly_unique(batch: &RecordBatch) -> Option<Vec<String>> {
+    if batch.num_rows() < CARDINALITY_SAMPLE_MIN {
+        return None;
+    }
+    let n = batch.num_rows().min(CARDINALITY_SAMPLE_MAX);
+    let mut out = Vec::new();
+    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        let Some(a) = col.as_any().downcast_ref::<StringArray>() else {
+            continue;
+        };
+        let mut seen: HashSet<&str> = HashSet::with_capacity(n);
+        let mut values = 0usize;
+        for v in a.iter().take(n).flatten() {
+            values += 1;
+            seen.insert(v);
+        }
+        if values >= CARDINALITY_SAMPLE_MIN && seen.len() * 2 > values {
+            out.push(field.name().clone());
+        }
+    }
+    Some(out)
 }
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).

@@ -56,6 +56,20 @@ impl Src<'_> {
 pub struct RawRow<'a> {
     pub table: Cow<'static, str>,
     pub cols: Vec<(Cow<'a, str>, Src<'a>)>,
+    /// A bit per name hash of the columns set: most lookups of a column the row does not
+    /// hold end here instead of scanning the row.
+    names: u128,
+}
+
+/// The bit of a column name in [`RawRow::names`].
+fn name_bit(k: &str) -> u128 {
+    let b = k.as_bytes();
+    let (first, last) = match (b.first(), b.last()) {
+        (Some(f), Some(l)) => (*f as usize, *l as usize),
+        _ => (0, 0),
+    };
+    let mid = b.get(b.len() / 2).copied().unwrap_or(0) as usize;
+    1u128 << ((b.len() * 31 + first * 7 + mid * 13 + last) % 128)
 }
 
 impl<'a> RawRow<'a> {
@@ -63,16 +77,22 @@ impl<'a> RawRow<'a> {
         RawRow {
             table: table.into(),
             cols: Vec::with_capacity(48),
+            names: 0,
         }
     }
 
     /// Sets column `k` (a later setting of the same column wins).
     pub fn set(&mut self, k: impl Into<Cow<'a, str>>, v: Src<'a>) {
-        self.cols.push((k.into(), v));
+        let k = k.into();
+        self.names |= name_bit(&k);
+        self.cols.push((k, v));
     }
 
     /// The value of column `k` unless absent or null.
     pub fn get(&self, k: &str) -> Option<&Src<'a>> {
+        if self.names & name_bit(k) == 0 {
+            return None;
+        }
         self.cols
             .iter()
             .rev()
@@ -85,7 +105,7 @@ impl<'a> RawRow<'a> {
     pub fn set_default(&mut self, k: impl Into<Cow<'a, str>>, v: Src<'a>) {
         let k = k.into();
         if self.get(&k).is_none() {
-            self.cols.push((k, v));
+            self.set(k, v);
         }
     }
 
@@ -107,14 +127,11 @@ impl<'a> RawRow<'a> {
 
     /// A row of parsed values on its way to the table buffer.
     pub fn from_row(row: Row) -> RawRow<'static> {
-        RawRow {
-            table: Cow::Owned(row.table),
-            cols: row
-                .cols
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k), Src::Value(v)))
-                .collect(),
+        let mut out = RawRow::new(row.table);
+        for (k, v) in row.cols {
+            out.set(k, Src::Value(v));
         }
+        out
     }
 }
 
