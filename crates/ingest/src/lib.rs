@@ -34,8 +34,8 @@ use store::{ColumnDef, Store, Transaction};
 pub use summary::{FileReport, Summary, TableCounts};
 
 /// Hand a table's buffered rows to the writer past either bound.
-const FLUSH_ROWS: usize = 16 * 1024;
-const FLUSH_BYTES: usize = 16 << 20;
+const FLUSH_ROWS: usize = 32 * 1024;
+const FLUSH_BYTES: usize = 32 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -115,20 +115,24 @@ struct IdIndex {
 }
 
 impl IdIndex {
-    /// Whether the id is new (and then remembers it as pending).
-    fn insert(&mut self, store: &Store, table: &str, id: u64) -> Result<bool, String> {
+    /// Per id, whether it is new (new ones are then remembered as pending).
+    fn insert_all(&mut self, store: &Store, table: &str, ids: &[u64]) -> Result<Vec<bool>, String> {
         if !self.committed.contains_key(table) {
             let set = store.load_ids(table).map_err(|e| e.to_string())?;
             self.committed.insert(table.to_string(), set);
         }
-        if self.committed.get(table).is_some_and(|s| s.contains(&id)) {
-            return Ok(false);
+        if !self.pending.contains_key(table) {
+            self.pending
+                .insert(table.to_string(), store::IdSet::default());
         }
-        Ok(self
-            .pending
-            .entry(table.to_string())
-            .or_default()
-            .insert(id))
+        let committed = self.committed.get(table);
+        let Some(pending) = self.pending.get_mut(table) else {
+            return Ok(vec![true; ids.len()]);
+        };
+        Ok(ids
+            .iter()
+            .map(|id| !committed.is_some_and(|s| s.contains(id)) && pending.insert(*id))
+            .collect())
     }
     fn commit(&mut self) {
         for (t, ids) in self.pending.drain() {
@@ -248,6 +252,8 @@ enum Item {
         columns: Vec<ColumnDef>,
         batch: RecordBatch,
         ids: Vec<u64>,
+        /// Where the written batch goes back to be freed (see [`Producer::returned`]).
+        back: Option<std::sync::mpsc::Sender<RecordBatch>>,
     },
     Reject {
         raw: Vec<u8>,
@@ -272,6 +278,11 @@ struct Producer<'a> {
     buffers: BTreeMap<String, TableBuffer>,
     /// Scratch for one record's rows.
     rows: Vec<Row>,
+    /// Batches the writing side has written, sent back so that their memory is freed on the
+    /// thread that allocated it: the allocator then reuses it for the next batches instead of
+    /// taking fresh pages from the OS.
+    returned: std::sync::mpsc::Receiver<RecordBatch>,
+    give_back: std::sync::mpsc::Sender<RecordBatch>,
 }
 
 impl<'a> Producer<'a> {
@@ -279,6 +290,7 @@ impl<'a> Producer<'a> {
         tx: &'a std::sync::mpsc::SyncSender<Result<Vec<Item>, String>>,
         stored: &'a HashMap<String, Vec<ColumnDef>>,
     ) -> Self {
+        let (give_back, returned) = std::sync::mpsc::channel();
         Producer {
             chunk: Vec::new(),
             records: 0,
@@ -286,6 +298,8 @@ impl<'a> Producer<'a> {
             stored,
             buffers: BTreeMap::new(),
             rows: Vec::new(),
+            returned,
+            give_back,
         }
     }
 
@@ -431,20 +445,26 @@ impl<'a> Producer<'a> {
         if buf.rows() == 0 {
             return true;
         }
+        while let Ok(done) = self.returned.try_recv() {
+            drop(done);
+        }
+        let Some(buf) = self.buffers.get_mut(table) else {
+            return true;
+        };
         match buf.take_days() {
             Ok(days) => {
+                // All days in one hand-over: the writing side takes them in one go rather
+                // than this thread waiting on it batch by batch.
                 for (columns, batch, ids) in days {
-                    let item = Item::Batch {
+                    self.chunk.push(Item::Batch {
                         table: table.to_string(),
                         columns,
                         batch,
                         ids,
-                    };
-                    if !self.push(item) {
-                        return false;
-                    }
+                        back: Some(self.give_back.clone()),
+                    });
                 }
-                true
+                self.flush()
             }
             Err(e) => {
                 self.flush();
@@ -545,7 +565,14 @@ fn consume(
                 columns,
                 batch,
                 ids: row_ids,
-            } => write_batch(run, &table, &columns, batch, row_ids, txn, ids)?,
+                back,
+            } => {
+                let written = write_batch(run, &table, &columns, batch, row_ids, txn, ids)?;
+                if let Some(back) = back {
+                    // The producer may be gone (then the batch is freed here).
+                    let _ = back.send(written);
+                }
+            }
             Item::Reject {
                 raw,
                 line,
@@ -562,7 +589,7 @@ fn consume(
 }
 
 /// Writes a batch of typed rows, leaving out rows whose `_ItemId` the store (or this file)
-/// already holds.
+/// already holds. Gives the batch back (for freeing where it was made).
 fn write_batch(
     run: &mut FileRun,
     table: &str,
@@ -571,36 +598,34 @@ fn write_batch(
     row_ids: Vec<u64>,
     txn: &mut Transaction,
     ids: Ids,
-) -> Result<(), String> {
-    let mut keep = Vec::with_capacity(row_ids.len());
-    for &id in &row_ids {
-        keep.push(ids.insert(txn.store(), table, id)?);
-    }
+) -> Result<RecordBatch, String> {
+    let keep = ids.insert_all(txn.store(), table, &row_ids)?;
     let dups = keep.iter().filter(|k| !**k).count();
-    let (batch, row_ids) = if dups == 0 {
-        (batch, row_ids)
+    let (kept_batch, row_ids) = if dups == 0 {
+        (batch.clone(), row_ids)
     } else {
         let mask = BooleanArray::from(keep.clone());
-        let batch = filter_record_batch(&batch, &mask).map_err(|e| e.to_string())?;
-        let kept: Vec<u64> = row_ids
+        let kept = filter_record_batch(&batch, &mask).map_err(|e| e.to_string())?;
+        let kept_ids: Vec<u64> = row_ids
             .iter()
             .zip(&keep)
             .filter(|(_, k)| **k)
             .map(|(i, _)| *i)
             .collect();
-        (batch, kept)
+        (kept, kept_ids)
     };
-    let added = batch.num_rows() as u64;
+    let added = kept_batch.num_rows() as u64;
     run.report.duplicates += dups as u64;
     run.report.rows += added;
     let counts = run.report.tables.entry(table.to_string()).or_default();
     counts.duplicates += dups as u64;
     counts.rows += added;
     if added > 0 {
-        txn.write(table, columns, &batch, &row_ids)
+        txn.write(table, columns, &kept_batch, &row_ids)
             .map_err(|e| e.to_string())?;
     }
-    Ok(())
+    drop(kept_batch);
+    Ok(batch)
 }
 
 /// Records per piece of work handed to a mapping thread.

@@ -33,12 +33,7 @@ pub fn member<'a>(obj: &'a str, key: &str) -> Option<&'a str> {
     if !obj.starts_with('{') {
         return None;
     }
-    let mut p = Parser::new(obj);
-    p.members(0)
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
+    Parser::new(obj).find_member(key).ok()?
 }
 
 /// The elements of the array `arr` (raw text), if it is one.
@@ -64,7 +59,7 @@ pub fn is_null(raw: &str) -> bool {
 /// The text inside a string token (without its quotes), escapes decoded. Borrowed when the
 /// string has no escapes.
 pub fn unescape(inner: &str) -> Result<Cow<'_, str>, String> {
-    if !inner.contains('\\') {
+    if !has_backslash(inner.as_bytes()) {
         return Ok(Cow::Borrowed(inner));
     }
     let b = inner.as_bytes();
@@ -190,10 +185,13 @@ fn is_canonical(raw: &str) -> bool {
     while i < b.len() {
         match b[i] {
             b' ' | b'\t' | b'\r' | b'\n' | b'\\' => return false,
-            b'"' => match memchr::memchr2(b'"', b'\\', &b[i + 1..]) {
-                Some(j) if b[i + 1 + j] == b'"' => i += j + 2,
-                _ => return false,
-            },
+            b'"' => {
+                let end = plain_run_end(b, i + 1);
+                if b.get(end) != Some(&b'"') {
+                    return false;
+                }
+                i = end + 1;
+            }
             b'-' | b'0'..=b'9' => {
                 let end = number_end(b, i);
                 if !plain_integer(&raw[i..end]) {
@@ -281,6 +279,23 @@ fn number_end(b: &[u8], start: usize) -> usize {
     i
 }
 
+/// Whether `b` holds a backslash (eight bytes at a time: strings here are mostly short, where
+/// a SIMD search costs more to set up than it saves).
+fn has_backslash(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w) ^ (ONES * u64::from(b'\\'));
+        if v.wrapping_sub(ONES) & !v & HIGH != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&b'\\')
+}
+
 /// The first byte at or after `i` that ends a run of plain string characters: a quote, a
 /// backslash or a control character (or the end). Eight bytes at a time while none is found.
 fn plain_run_end(b: &[u8], mut i: usize) -> usize {
@@ -315,6 +330,8 @@ struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
+    /// Whether the last string token read had an escape.
+    escaped: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -323,6 +340,7 @@ impl<'a> Parser<'a> {
             text,
             b: text.as_bytes(),
             i: 0,
+            escaped: false,
         }
     }
 
@@ -371,7 +389,12 @@ impl<'a> Parser<'a> {
                 return Err(self.err("expected a quoted key"));
             }
             let (s, e) = self.string()?;
-            let key = unescape(&self.text[s + 1..e - 1])?;
+            let raw_key = &self.text[s + 1..e - 1];
+            let key = if self.escaped {
+                unescape(raw_key)?
+            } else {
+                Cow::Borrowed(raw_key)
+            };
             self.expect(b':', "expected ':' after a key")?;
             self.ws();
             let vs = self.i;
@@ -384,6 +407,43 @@ impl<'a> Parser<'a> {
                     self.i += 1;
                     return Ok(out);
                 }
+                _ => return Err(self.err("expected ',' or '}' in an object")),
+            }
+        }
+    }
+
+    /// The last value of member `key` of the object that is next (as `members` would give
+    /// it, without collecting the others).
+    fn find_member(&mut self, key: &str) -> Result<Option<&'a str>, String> {
+        self.i += 1;
+        let mut found = None;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            return Ok(None);
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.err("expected a quoted key"));
+            }
+            let (s, e) = self.string()?;
+            let raw_key = &self.text[s + 1..e - 1];
+            let hit = if self.escaped {
+                unescape(raw_key)? == key
+            } else {
+                raw_key == key
+            };
+            self.expect(b':', "expected ':' after a key")?;
+            self.ws();
+            let vs = self.i;
+            self.value(1)?;
+            if hit {
+                found = Some(&self.text[vs..self.i]);
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => return Ok(found),
                 _ => return Err(self.err("expected ',' or '}' in an object")),
             }
         }
@@ -487,6 +547,7 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<(usize, usize), String> {
         let start = self.i;
         let mut i = start + 1;
+        self.escaped = false;
         loop {
             i = plain_run_end(self.b, i);
             match self.b.get(i) {
@@ -498,7 +559,7 @@ impl<'a> Parser<'a> {
                     self.i = i + 1;
                     return Ok((start, self.i));
                 }
-                Some(b'\\') => {}
+                Some(b'\\') => self.escaped = true,
                 Some(_) => {
                     self.i = i;
                     return Err(self.err("a control character inside a string"));
@@ -621,6 +682,11 @@ mod tests {
         assert_eq!(as_str(m[2].1).as_deref(), Some("s\"q"));
         assert!(is_null(m[3].1));
         assert_eq!(member(m[1].1, "x"), Some("[1, 2]"));
+        // As serde_json reads it: the last of repeated keys, escapes in keys decoded.
+        assert_eq!(member(r#"{"a":1,"b":0,"a":2}"#, "a"), Some("2"));
+        assert_eq!(member(r#"{"\u0061":3}"#, "a"), Some("3"));
+        assert_eq!(member(r#"{"a":1,}"#, "a"), None);
+        assert_eq!(member("{}", "a"), None);
         assert_eq!(elements("[1, \"a\" ,{}]"), Some(vec!["1", "\"a\"", "{}"]));
     }
 

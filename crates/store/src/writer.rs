@@ -29,7 +29,10 @@ const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// Memory the open files of a transaction may hold (pages, dictionaries) before the largest
 /// is cut.
-const OPEN_BUFFER_BYTES: usize = 32 << 20;
+const OPEN_BUFFER_BYTES: usize = 96 << 20;
+
+/// Batch memory written between two checks of the open files' buffers.
+const CHECK_EVERY_BYTES: usize = 4 << 20;
 
 /// A column's dictionary page beyond this falls back to plain encoding: kept small because
 /// every open file holds one dictionary per column.
@@ -53,6 +56,8 @@ pub struct Transaction<'s> {
     store: &'s mut Store,
     batch: String,
     seq: u32,
+    /// Batch memory written since the open files' buffers were last measured.
+    unchecked: usize,
     /// Files being written, by table and day.
     open: BTreeMap<(String, Option<String>), OpenFile>,
     /// Files written but not yet published, by table.
@@ -71,6 +76,7 @@ impl<'s> Transaction<'s> {
             store,
             batch,
             seq: 0,
+            unchecked: 0,
             open: BTreeMap::new(),
             pending: BTreeMap::new(),
             replaced: Default::default(),
@@ -148,6 +154,12 @@ impl<'s> Transaction<'s> {
                 f.max_time = max_opt(f.max_time, hi);
             }
         }
+        // Measuring every open file's buffers costs a call per column: done every few MB.
+        self.unchecked += batch.get_array_memory_size();
+        if self.unchecked < CHECK_EVERY_BYTES {
+            return Ok(());
+        }
+        self.unchecked = 0;
         self.bound_memory()
     }
 
@@ -195,7 +207,10 @@ impl<'s> Transaction<'s> {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_statistics_enabled(EnabledStatistics::Page)
+            // Row-group min/max for every column; page-level statistics (the page index
+            // DataFusion prunes pages with) only for the time column queries filter on.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_column_statistics_enabled(ColumnPath::from(TIME_COLUMN), EnabledStatistics::Page)
             .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES)
             // Unique per row by construction: a dictionary would only be built to be dropped.
             .set_column_dictionary_enabled(ColumnPath::from("_ItemId"), false)
@@ -240,41 +255,80 @@ impl<'s> Transaction<'s> {
 
     /// Finishes an open file (footer, fsync, `_ItemId` sidecar) and lists it as pending.
     fn close(&mut self, table: &str, f: OpenFile) -> Result<()> {
-        let path = self.store.root.join(&f.rel);
-        let out = f.writer.into_inner()?;
-        let file = out
-            .into_inner()
-            .map_err(|e| StoreError::io(&path, e.into_error()))?;
-        file.sync_all().map_err(|e| StoreError::io(&path, e))?;
-        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-        drop(file);
-        let ids_rel = format!("{}.ids", f.rel.trim_end_matches(".parquet"));
-        write_ids(&self.store.root.join(&ids_rel), &f.ids)?;
+        let done = finish_file(&self.store.root, f)?;
+        self.add_pending(table, done)
+    }
+
+    fn add_pending(&mut self, table: &str, done: Finished) -> Result<()> {
         let slot = self
             .pending
             .entry(table.to_string())
             .or_insert_with(|| (Vec::new(), Vec::new()));
-        merge_columns(table, &mut slot.0, &f.columns)?;
+        merge_columns(table, &mut slot.0, &done.columns)?;
         slot.1.push(FileEntry {
-            path: f.rel,
-            day: f.day,
-            rows: f.rows,
-            min_time: f.min_time,
-            max_time: f.max_time,
-            bytes,
-            ids: Some(ids_rel),
+            path: done.rel,
+            day: done.day,
+            rows: done.rows,
+            min_time: done.min_time,
+            max_time: done.max_time,
+            bytes: done.bytes,
+            ids: Some(done.ids_rel),
             batch: self.batch.clone(),
         });
         Ok(())
     }
 
-    /// Finishes every open file and makes their directory entries durable.
+    /// Finishes every open file (on every core: each file's last row group is encoded and
+    /// the file fsynced independently) and makes their directory entries durable.
     fn close_all(&mut self) -> Result<()> {
         let open = std::mem::take(&mut self.open);
-        let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-        for ((table, _), f) in open {
-            dirs.insert(f.dir.clone());
-            self.close(&table, f)?;
+        let dirs: BTreeSet<PathBuf> = open.values().map(|f| f.dir.clone()).collect();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(open.len())
+            .max(1);
+        let mut shares: Vec<Vec<(String, OpenFile)>> = (0..workers).map(|_| Vec::new()).collect();
+        for (i, ((table, _), f)) in open.into_iter().enumerate() {
+            shares[i % workers].push((table, f));
+        }
+        let root = self.store.root.clone();
+        let results: Vec<Result<Vec<(String, Finished)>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = shares
+                .into_iter()
+                .map(|share| {
+                    let root = &root;
+                    scope.spawn(move || {
+                        share
+                            .into_iter()
+                            .map(|(t, f)| Ok((t, finish_file(root, f)?)))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StoreError::Invalid("a file-closing thread failed".into()))
+                    })
+                })
+                .collect()
+        });
+        // Files finished by one thread are listed even when another failed, so that the
+        // transaction's drop removes them.
+        let mut first_err = None;
+        for r in results {
+            match r {
+                Ok(done) => {
+                    for (table, d) in done {
+                        self.add_pending(&table, d)?;
+                    }
+                }
+                Err(e) => first_err = first_err.or(Some(e)),
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
         }
         for d in dirs {
             sync_dir(&d)?;
@@ -359,6 +413,43 @@ impl Drop for Transaction<'_> {
             }
         }
     }
+}
+
+/// A closed file, ready to be listed.
+struct Finished {
+    rel: String,
+    ids_rel: String,
+    columns: Vec<ColumnDef>,
+    day: Option<String>,
+    rows: u64,
+    min_time: Option<i64>,
+    max_time: Option<i64>,
+    bytes: u64,
+}
+
+/// Writes an open file's last row group and footer, fsyncs it and writes its `_ItemId`
+/// sidecar.
+fn finish_file(root: &Path, f: OpenFile) -> Result<Finished> {
+    let path = root.join(&f.rel);
+    let out = f.writer.into_inner()?;
+    let file = out
+        .into_inner()
+        .map_err(|e| StoreError::io(&path, e.into_error()))?;
+    file.sync_all().map_err(|e| StoreError::io(&path, e))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    drop(file);
+    let ids_rel = format!("{}.ids", f.rel.trim_end_matches(".parquet"));
+    write_ids(&root.join(&ids_rel), &f.ids)?;
+    Ok(Finished {
+        rel: f.rel,
+        ids_rel,
+        columns: f.columns,
+        day: f.day,
+        rows: f.rows,
+        min_time: f.min_time,
+        max_time: f.max_time,
+        bytes,
+    })
 }
 
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {

@@ -2,7 +2,7 @@
 //! as portal downloads and Microsoft-Extractor-Suite output, or NDJSON). Each sign-in goes to
 //! the Log Analytics table its kind belongs in, with Log Analytics' column mapping.
 
-use super::{Field, Format, RawRow, Row, Skip, Src, pascal_column};
+use super::{Field, Format, RawRow, Row, Skip, Src, pascal_column_at};
 use crate::rawjson::Members;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -95,7 +95,32 @@ impl GraphSignIn {
         members: &[(Cow<'a, str>, F)],
         out: &mut Vec<RawRow<'a>>,
     ) -> Result<(), Skip> {
-        let field = |k: &str| members.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        // The members routing reads, found in one pass (the last of repeated keys, as in
+        // the row).
+        const ROUTING: [&str; 7] = [
+            "createdDateTime",
+            "signInEventTypes",
+            "managedServiceIdentity",
+            "userId",
+            "userPrincipalName",
+            "servicePrincipalId",
+            "isInteractive",
+        ];
+        let mut found: [Option<F>; 7] = [None; 7];
+        for (n, v) in members {
+            let i = match n.as_ref() {
+                "createdDateTime" => 0,
+                "signInEventTypes" => 1,
+                "managedServiceIdentity" => 2,
+                "userId" => 3,
+                "userPrincipalName" => 4,
+                "servicePrincipalId" => 5,
+                "isInteractive" => 6,
+                _ => continue,
+            };
+            found[i] = Some(*v);
+        }
+        let field = |k: &str| ROUTING.iter().position(|r| *r == k).and_then(|i| found[i]);
         if field("createdDateTime").is_none() {
             return Err(Skip::Reject(
                 "a sign-in without createdDateTime (is this a Graph /auditLogs/signIns record?)"
@@ -118,7 +143,7 @@ pub fn map_signin<'a, F: Field<'a>>(
 ) -> RawRow<'a> {
     let mut row = envelope.unwrap_or_else(|| RawRow::new(table));
     row.table = Cow::Borrowed(table);
-    for (k, v) in members {
+    for (pos, (k, v)) in members.iter().enumerate() {
         let v = *v;
         match k.as_ref() {
             "createdDateTime" => {
@@ -149,7 +174,7 @@ pub fn map_signin<'a, F: Field<'a>>(
             }
             "managedServiceIdentity" => row.set("ManagedServiceIdentity", v.src()),
             "autonomousSystemNumber" => row.set("AutonomousSystemNumber", v.src()),
-            key => row.set(pascal_column(table, key), v.src()),
+            key => row.set(pascal_column_at(pos, table, key), v.src()),
         }
     }
     let identity = row

@@ -214,6 +214,33 @@ pub fn pascal_column(table: &str, key: &str) -> Cow<'static, str> {
     }
 }
 
+/// [`pascal_column`] for the key at position `pos` of a record, remembered per position:
+/// the records of one export list their keys in the same order, so most calls compare one
+/// key instead of looking it up.
+pub fn pascal_column_at(pos: usize, table: &'static str, key: &str) -> Cow<'static, str> {
+    type Recent = Vec<(&'static str, Box<str>, Cow<'static, str>)>;
+    thread_local! {
+        static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
+    }
+    RECENT.with(|r| {
+        let mut r = r.borrow_mut();
+        if let Some((t, k, col)) = r.get(pos)
+            && *t == table
+            && k.as_ref() == key
+        {
+            return col.clone();
+        }
+        let col = pascal_column(table, key);
+        // Bounded: keys come from the input.
+        if pos < r.len() {
+            r[pos] = (table, key.into(), col.clone());
+        } else if pos == r.len() && pos < 4096 {
+            r.push((table, key.into(), col.clone()));
+        }
+        col
+    })
+}
+
 /// Datetime text in any form Kusto reads (ISO 8601 with `Z`, `+02:00` or `+0200` offsets,
 /// RFC 1123, US dates) as canonical ISO UTC text, or None.
 pub fn iso_utc(text: &str) -> Option<String> {
