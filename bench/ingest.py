@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Ingest benchmark: `peregrine ingest` against DuckDB's `read_json_auto` → Parquet on the same
-generated Graph sign-in JSON, in the same run. Prints MB/s, rows/s and peak memory (max RSS of
-each child process) for both, and Peregrine's throughput over DuckDB's (above 1 means
-Peregrine is faster). DuckDB runs in a child process too, with its default threads.
+generated Graph sign-in JSON, in the same run. Prints MB/s and rows/s (medians of --reps runs,
+the tools taking turns), peak memory (max RSS of each child process, highest run) for both,
+and Peregrine's throughput over DuckDB's (above 1 means Peregrine is faster). DuckDB runs in a child process too, with its default threads.
 
   python3 bench/ingest.py --bin $CARGO_TARGET_DIR/release/peregrine --gb 1
 """
@@ -12,6 +12,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,8 @@ def main():
     ap.add_argument("--users", type=int, default=50_000)
     ap.add_argument("--dir", default=None)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=3,
+                    help="runs of each tool, interleaved; medians are reported")
     a = ap.parse_args()
     work = a.dir or tempfile.mkdtemp(prefix="peregrine-ingest-bench-")
     os.makedirs(work, exist_ok=True)
@@ -112,20 +115,28 @@ def main():
     with open(src) as f:
         rows = sum(1 for _ in f)
     store = os.path.join(work, "store")
-    shutil.rmtree(store, ignore_errors=True)
-    # Ingest alone, like DuckDB's conversion: behaviour analytics (which `ingest` runs after new
-    # sign-ins by default) is a separate step with its own benchmark (crates/ueba bench).
-    p_wall, p_rss = measured([a.bin, "ingest", "--quiet", "--no-ueba", "--store", store, src])
     out = os.path.join(work, "duck.parquet")
     script = (f"import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_json_auto('{src}')) "
               f"TO '{out}' (FORMAT parquet)\")")
-    d_wall, d_rss = measured([sys.executable, "-c", script])
+    p_runs, d_runs = [], []
+    for _ in range(max(1, a.reps)):
+        # Ingest alone, like DuckDB's conversion: behaviour analytics (which `ingest` runs
+        # after new sign-ins by default) is a separate step with its own benchmark.
+        shutil.rmtree(store, ignore_errors=True)
+        p_runs.append(measured([a.bin, "ingest", "--quiet", "--no-ueba", "--store", store, src]))
+        d_runs.append(measured([sys.executable, "-c", script]))
+    for name, runs in (("peregrine", p_runs), ("duckdb", d_runs)):
+        print(f"{name} runs (s): " + ", ".join(f"{w:.2f}" for w, _ in runs))
+    p_wall = statistics.median(w for w, _ in p_runs)
+    d_wall = statistics.median(w for w, _ in d_runs)
+    p_rss = max(r for _, r in p_runs)
+    d_rss = max(r for _, r in d_runs)
     mb = size / 1e6
     print(f"input: {mb:.0f} MB, {rows} Graph sign-ins (NDJSON)")
     print(f"{'':12} {'MB/s':>8} {'rows/s':>10} {'peak MiB':>9}")
     print(f"{'peregrine':12} {mb / p_wall:8.1f} {rows / p_wall:10.0f} {p_rss:9.0f}")
     print(f"{'duckdb':12} {mb / d_wall:8.1f} {rows / d_wall:10.0f} {d_rss:9.0f}")
-    print(f"throughput ratio peregrine/duckdb: {d_wall / p_wall:.2f}x")
+    print(f"throughput ratio peregrine/duckdb (medians of {max(1, a.reps)}): {d_wall / p_wall:.2f}x")
 
 
 if __name__ == "__main__":

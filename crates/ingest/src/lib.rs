@@ -34,8 +34,8 @@ use store::{ColumnDef, Store, Transaction};
 pub use summary::{FileReport, Summary, TableCounts};
 
 /// Hand a table's buffered rows to the writer past either bound.
-const FLUSH_ROWS: usize = 32 * 1024;
-const FLUSH_BYTES: usize = 32 << 20;
+const FLUSH_ROWS: usize = 16 * 1024;
+const FLUSH_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -499,7 +499,7 @@ fn pipeline(
     counter: &AtomicU64,
     progress: &mut dyn Progress,
 ) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, String>>(3);
     let stored: HashMap<String, Vec<ColumnDef>> = txn
         .store()
         .manifest()
