@@ -326,6 +326,30 @@ fn plain_run_end(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// A member's key as scanned: its text between the quotes, and whether that has escapes.
+struct Key<'a> {
+    raw: &'a str,
+    escaped: bool,
+}
+
+impl<'a> Key<'a> {
+    fn decoded(&self) -> Result<Cow<'a, str>, String> {
+        if self.escaped {
+            unescape(self.raw)
+        } else {
+            Ok(Cow::Borrowed(self.raw))
+        }
+    }
+
+    fn is(&self, key: &str) -> Result<bool, String> {
+        Ok(if self.escaped {
+            unescape(self.raw)? == key
+        } else {
+            self.raw == key
+        })
+    }
+}
+
 struct Parser<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -376,50 +400,39 @@ impl<'a> Parser<'a> {
 
     /// An object's members; the opening brace is next.
     fn members(&mut self, depth: usize) -> Result<Members<'a>, String> {
-        self.i += 1;
         let mut out = Vec::new();
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.i += 1;
-            return Ok(out);
-        }
-        loop {
-            self.ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.err("expected a quoted key"));
-            }
-            let (s, e) = self.string()?;
-            let raw_key = &self.text[s + 1..e - 1];
-            let key = if self.escaped {
-                unescape(raw_key)?
-            } else {
-                Cow::Borrowed(raw_key)
-            };
-            self.expect(b':', "expected ':' after a key")?;
-            self.ws();
-            let vs = self.i;
-            self.value(depth + 1)?;
-            out.push((key, &self.text[vs..self.i]));
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(out);
-                }
-                _ => return Err(self.err("expected ',' or '}' in an object")),
-            }
-        }
+        self.each_member(depth, |k, v| {
+            out.push((k.decoded()?, v));
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// The last value of member `key` of the object that is next (as `members` would give
     /// it, without collecting the others).
     fn find_member(&mut self, key: &str) -> Result<Option<&'a str>, String> {
-        self.i += 1;
         let mut found = None;
+        self.each_member(0, |k, v| {
+            if k.is(key)? {
+                found = Some(v);
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// Walks the object that is next, validating it, and hands each member's key and raw
+    /// value to `visit` in order.
+    fn each_member(
+        &mut self,
+        depth: usize,
+        mut visit: impl FnMut(Key<'a>, &'a str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.i += 1;
         self.ws();
         if self.peek() == Some(b'}') {
-            return Ok(None);
+            self.i += 1;
+            return Ok(());
         }
         loop {
             self.ws();
@@ -427,23 +440,22 @@ impl<'a> Parser<'a> {
                 return Err(self.err("expected a quoted key"));
             }
             let (s, e) = self.string()?;
-            let raw_key = &self.text[s + 1..e - 1];
-            let hit = if self.escaped {
-                unescape(raw_key)? == key
-            } else {
-                raw_key == key
+            let key = Key {
+                raw: &self.text[s + 1..e - 1],
+                escaped: self.escaped,
             };
             self.expect(b':', "expected ':' after a key")?;
             self.ws();
             let vs = self.i;
-            self.value(1)?;
-            if hit {
-                found = Some(&self.text[vs..self.i]);
-            }
+            self.value(depth + 1)?;
+            visit(key, &self.text[vs..self.i])?;
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
-                Some(b'}') => return Ok(found),
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
                 _ => return Err(self.err("expected ',' or '}' in an object")),
             }
         }
