@@ -6,6 +6,7 @@
 //! value) and back-filled with nulls.
 
 use crate::coerce::{Cell, coerce, coerce_raw, infer_type};
+use crate::formats::signin_plan::{Plan, SlotRow};
 use crate::formats::{RawRow, Src};
 use engine::KqlType;
 use engine::datafusion::arrow::array::{
@@ -272,12 +273,43 @@ impl TableBuffer {
                 continue;
             };
             let ty = self.types[idx];
-            let cell = match v {
-                Src::Json(r) => coerce_raw(r, ty),
-                Src::Text(t) => crate::coerce::coerce_str(t, None, ty),
-                Src::Value(v) => coerce(v, ty),
-            }
-            .map_err(|e| format!("column {k} ({ty}): {e}"))?;
+            let cell = coerce_src(v, ty).map_err(|e| format!("column {k} ({ty}): {e}"))?;
+            cells.push((idx, cell));
+        }
+        self.append_row(cells, id)
+    }
+
+    /// Appends one row mapped by `plan` (see [`crate::formats::signin_plan`]), or says which
+    /// column's value does not fit. The plan remembers each slot's column in this buffer.
+    pub fn push_slots(
+        &mut self,
+        plan: &mut Plan,
+        row: &SlotRow<'_>,
+        id: u64,
+    ) -> Result<(), String> {
+        let (names, columns) = plan.columns_mut();
+        let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(columns.len());
+        for (slot, v) in row.values() {
+            let idx = match columns.get(slot).copied().flatten() {
+                Some(i) => i,
+                None => {
+                    let Some(name) = names.get(slot) else {
+                        continue;
+                    };
+                    let Some(i) = self.column_for(name, v.is_null(), |n| v.infer_type(n)) else {
+                        continue;
+                    };
+                    if let Some(c) = columns.get_mut(slot) {
+                        *c = Some(i);
+                    }
+                    i
+                }
+            };
+            let ty = self.types[idx];
+            let cell = coerce_src(v, ty).map_err(|e| {
+                let name = names.get(slot).map_or("?", |n| n.as_ref());
+                format!("column {name} ({ty}): {e}")
+            })?;
             cells.push((idx, cell));
         }
         self.append_row(cells, id)
@@ -391,6 +423,15 @@ impl TableBuffer {
             .map_err(|e| format!("building the {} batch: {e}", self.table))?;
         let ids = parts.into_iter().flat_map(|(_, _, ids)| ids).collect();
         Ok((columns, batch, ids))
+    }
+}
+
+/// A fast-path value as a cell of type `ty`.
+fn coerce_src<'a>(v: &'a Src<'_>, ty: KqlType) -> Result<Cell<'a>, String> {
+    match v {
+        Src::Json(r) => coerce_raw(r, ty),
+        Src::Text(t) => crate::coerce::coerce_str(t, None, ty),
+        Src::Value(v) => coerce(v, ty),
     }
 }
 

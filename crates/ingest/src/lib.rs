@@ -22,6 +22,7 @@ use buffer::TableBuffer;
 use engine::datafusion::arrow::array::{BooleanArray, RecordBatch};
 use engine::datafusion::arrow::compute::filter_record_batch;
 use formats::Row;
+use formats::signin_plan::{Plans, SlotRow};
 use formats::{Format, RawRow, Shape, Skip, Src};
 use rejects::{Reject, Rejects};
 use serde_json::{Map, Value};
@@ -283,6 +284,10 @@ struct Producer<'a> {
     /// taking fresh pages from the OS.
     returned: std::sync::mpsc::Receiver<RecordBatch>,
     give_back: std::sync::mpsc::Sender<RecordBatch>,
+    /// Compiled mappings of the record shapes seen (see [`formats::signin_plan`]).
+    plans: Plans,
+    /// The allocation of the last record's row, kept for the next.
+    spare_row: SlotRow<'static>,
 }
 
 impl<'a> Producer<'a> {
@@ -300,6 +305,8 @@ impl<'a> Producer<'a> {
             rows: Vec::new(),
             returned,
             give_back,
+            plans: Plans::default(),
+            spare_row: SlotRow::default(),
         }
     }
 
@@ -367,10 +374,66 @@ impl<'a> Producer<'a> {
                 });
             }
         };
-        let mut rows = Vec::with_capacity(1);
-        match f.map_raw(&members, &mut rows) {
-            Ok(()) => self.accept(rows, text.as_bytes(), line, offset),
-            Err(skip) => self.skip(skip, text.as_bytes(), line, offset),
+        let mut row = SlotRow::reuse(std::mem::take(&mut self.spare_row), 0);
+        let planned = f.map_planned(&members, &mut self.plans, &mut row);
+        let ok = match planned {
+            Some(Ok(plan)) => self.accept_planned(plan, &mut row, text.as_bytes(), line, offset),
+            Some(Err(skip)) => self.skip(skip, text.as_bytes(), line, offset),
+            None => {
+                let mut rows = Vec::with_capacity(1);
+                match f.map_raw(&members, &mut rows) {
+                    Ok(()) => self.accept(rows, text.as_bytes(), line, offset),
+                    Err(skip) => self.skip(skip, text.as_bytes(), line, offset),
+                }
+            }
+        };
+        self.spare_row = SlotRow::reuse(row, 0);
+        ok
+    }
+
+    /// [`Self::accept`] for a record mapped by plan `plan` into `row`.
+    fn accept_planned(
+        &mut self,
+        plan: usize,
+        row: &mut SlotRow<'_>,
+        raw: &[u8],
+        line: u64,
+        offset: u64,
+    ) -> bool {
+        let Some(p) = self.plans.get_mut(plan) else {
+            return true;
+        };
+        let table = p.table;
+        let hash = match given_id_hash(row.get(p.item_id_slot())) {
+            Some(h) => h,
+            None => {
+                let id = itemid::item_id(table, itemid::base_hash(raw), 0);
+                let hash = itemid::id_hash(&id);
+                row.set(p.item_id_slot(), Src::Text(id.into()));
+                hash
+            }
+        };
+        row.set(p.type_slot(), Src::Text(std::borrow::Cow::Borrowed(table)));
+        if !self.buffers.contains_key(table) {
+            let cols = initial_columns(self.stored.get(table), table);
+            self.buffers
+                .insert(table.to_string(), TableBuffer::new(table, cols));
+        }
+        let Some(buf) = self.buffers.get_mut(table) else {
+            return true;
+        };
+        let pushed = buf.push_slots(p, row, hash);
+        let due = buf.rows() >= FLUSH_ROWS || buf.approx_bytes() >= FLUSH_BYTES;
+        match pushed {
+            Ok(()) if due => self.flush_table(table),
+            Ok(()) => true,
+            Err(reason) => self.push(Item::Reject {
+                raw: raw.to_vec(),
+                line,
+                offset,
+                table: Some(table.to_string()),
+                reason,
+            }),
         }
     }
 
@@ -393,15 +456,9 @@ impl<'a> Producer<'a> {
         let base = itemid::base_hash(raw);
         let many = rows.len() > 1;
         for (i, mut row) in rows.into_iter().enumerate() {
-            let own = match row.get("_ItemId") {
-                Some(Src::Json(r)) => rawjson::as_str(r).map(|c| c.into_owned()),
-                Some(Src::Text(t)) => Some(t.to_string()),
-                Some(Src::Value(v)) => v.as_str().map(str::to_string),
-                None => None,
-            };
-            let hash = match own {
-                Some(s) if !s.is_empty() => itemid::id_hash(&s),
-                _ => {
+            let hash = match given_id_hash(row.get("_ItemId")) {
+                Some(h) => h,
+                None => {
                     let id = itemid::item_id(&row.table, base, if many { i as u32 } else { 0 });
                     let hash = itemid::id_hash(&id);
                     row.set("_ItemId", Src::Text(id.into()));
@@ -484,6 +541,16 @@ impl<'a> Producer<'a> {
         }
         self.flush()
     }
+}
+
+/// The id hash of an `_ItemId` the record carries itself (Log Analytics exports), if any.
+fn given_id_hash(v: Option<&Src>) -> Option<u64> {
+    let text = match v? {
+        Src::Json(r) => rawjson::as_str(r)?,
+        Src::Text(t) => std::borrow::Cow::Borrowed(t.as_ref()),
+        Src::Value(v) => std::borrow::Cow::Borrowed(v.as_str()?),
+    };
+    (!text.is_empty()).then(|| itemid::id_hash(&text))
 }
 
 /// Reads, maps and types on one thread while this one de-duplicates and writes: the two

@@ -2,7 +2,9 @@
 //! as portal downloads and Microsoft-Extractor-Suite output, or NDJSON). Each sign-in goes to
 //! the Log Analytics table its kind belongs in, with Log Analytics' column mapping.
 
-use super::{Field, Format, RawRow, Row, Skip, Src, pascal_column_at};
+pub use super::signin_plan::map_signin;
+use super::signin_plan::{Plans, SlotRow};
+use super::{Field, Format, RawRow, Row, Skip};
 use crate::rawjson::Members;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -74,9 +76,8 @@ impl Format for GraphSignIn {
             .iter()
             .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
             .collect();
-        let mut rows = Vec::new();
-        self.map_fields(&members, &mut rows)?;
-        out.extend(rows.into_iter().map(RawRow::into_row));
+        let table = table_of(&members)?;
+        out.push(map_signin(table, &members, None).into_row());
         Ok(())
     }
 
@@ -85,135 +86,61 @@ impl Format for GraphSignIn {
     }
 
     fn map_raw<'a>(&self, rec: &Members<'a>, out: &mut Vec<RawRow<'a>>) -> Result<(), Skip> {
-        self.map_fields(rec, out)
-    }
-}
-
-impl GraphSignIn {
-    fn map_fields<'a, F: Field<'a>>(
-        &self,
-        members: &[(Cow<'a, str>, F)],
-        out: &mut Vec<RawRow<'a>>,
-    ) -> Result<(), Skip> {
-        // The members routing reads, found in one pass (the last of repeated keys, as in
-        // the row).
-        const ROUTING: [&str; 7] = [
-            "createdDateTime",
-            "signInEventTypes",
-            "managedServiceIdentity",
-            "userId",
-            "userPrincipalName",
-            "servicePrincipalId",
-            "isInteractive",
-        ];
-        let mut found: [Option<F>; 7] = [None; 7];
-        for (n, v) in members {
-            let i = match n.as_ref() {
-                "createdDateTime" => 0,
-                "signInEventTypes" => 1,
-                "managedServiceIdentity" => 2,
-                "userId" => 3,
-                "userPrincipalName" => 4,
-                "servicePrincipalId" => 5,
-                "isInteractive" => 6,
-                _ => continue,
-            };
-            found[i] = Some(*v);
-        }
-        let field = |k: &str| ROUTING.iter().position(|r| *r == k).and_then(|i| found[i]);
-        if field("createdDateTime").is_none() {
-            return Err(Skip::Reject(
-                "a sign-in without createdDateTime (is this a Graph /auditLogs/signIns record?)"
-                    .into(),
-            ));
-        }
-        let table = route(field);
-        out.push(map_signin(table, members, None));
+        let table = table_of(rec)?;
+        out.push(map_signin(table, rec, None));
         Ok(())
     }
+
+    fn map_planned<'a>(
+        &self,
+        rec: &Members<'a>,
+        plans: &mut Plans,
+        row: &mut SlotRow<'a>,
+    ) -> Option<Result<usize, Skip>> {
+        Some(table_of(rec).map(|table| {
+            let i = plans.find(table, rec);
+            if let Some(plan) = plans.get(i) {
+                row.reset(plan.width());
+                plan.run(rec, row);
+            }
+            i
+        }))
+    }
 }
 
-/// Maps a Graph-shaped sign-in (also the `properties` of a diagnostic record, and a portal
-/// CSV row rebuilt in Graph shape) to `table`'s columns. `envelope` holds diagnostic-record
-/// fields already mapped; a column the sign-in sets again takes the sign-in's value.
-pub fn map_signin<'a, F: Field<'a>>(
-    table: &'static str,
-    members: &[(Cow<'a, str>, F)],
-    envelope: Option<RawRow<'a>>,
-) -> RawRow<'a> {
-    let mut row = envelope.unwrap_or_else(|| RawRow::new(table));
-    row.table = Cow::Borrowed(table);
-    for (pos, (k, v)) in members.iter().enumerate() {
-        let v = *v;
-        match k.as_ref() {
-            "createdDateTime" => {
-                row.set_default("TimeGenerated", v.src());
-                row.set("CreatedDateTime", v.src());
-            }
-            "id" => row.set("Id", v.src()),
-            "resourceId" => row.set("ResourceIdentity", v.src()),
-            "location" => {
-                if let Some(c) = v.get("countryOrRegion") {
-                    row.set_default("Location", c.src());
-                }
-                row.set("LocationDetails", v.src());
-            }
-            "appliedConditionalAccessPolicies" => row.set("ConditionalAccessPolicies", v.src()),
-            "riskEventTypes_v2" => row.set("RiskEventTypes_V2", v.src()),
-            "processingTimeInMilliseconds" if table == NON_INTERACTIVE => {
-                row.set("ProcessingTimeInMs", v.src())
-            }
-            "status" => {
-                if let Some(code) = v.get("errorCode") {
-                    row.set_default("ResultType", code.src());
-                }
-                if let Some(r) = v.get("failureReason") {
-                    row.set_default("ResultDescription", r.src());
-                }
-                row.set("Status", v.src());
-            }
-            "managedServiceIdentity" => row.set("ManagedServiceIdentity", v.src()),
-            "autonomousSystemNumber" => row.set("AutonomousSystemNumber", v.src()),
-            key => row.set(pascal_column_at(pos, table, key), v.src()),
-        }
+/// The table a sign-in goes to, from the members routing reads (found in one pass; the last
+/// of repeated keys, as in the row).
+fn table_of<'a, F: Field<'a>>(members: &[(Cow<'a, str>, F)]) -> Result<&'static str, Skip> {
+    const ROUTING: [&str; 7] = [
+        "createdDateTime",
+        "signInEventTypes",
+        "managedServiceIdentity",
+        "userId",
+        "userPrincipalName",
+        "servicePrincipalId",
+        "isInteractive",
+    ];
+    let mut found: [Option<F>; 7] = [None; 7];
+    for (n, v) in members {
+        let i = match n.as_ref() {
+            "createdDateTime" => 0,
+            "signInEventTypes" => 1,
+            "managedServiceIdentity" => 2,
+            "userId" => 3,
+            "userPrincipalName" => 4,
+            "servicePrincipalId" => 5,
+            "isInteractive" => 6,
+            _ => continue,
+        };
+        found[i] = Some(*v);
     }
-    let identity = row
-        .get("UserDisplayName")
-        .or_else(|| row.get("ServicePrincipalName"))
-        .cloned();
-    if let Some(i) = identity {
-        row.set_default("Identity", i);
+    let field = |k: &str| ROUTING.iter().position(|r| *r == k).and_then(|i| found[i]);
+    if field("createdDateTime").is_none() {
+        return Err(Skip::Reject(
+            "a sign-in without createdDateTime (is this a Graph /auditLogs/signIns record?)".into(),
+        ));
     }
-    let tenant = row
-        .get("ResourceTenantId")
-        .or_else(|| row.get("HomeTenantId"))
-        .cloned();
-    if let Some(t) = tenant {
-        row.set_default("AADTenantId", t.clone());
-        row.set_default("TenantId", t);
-    }
-    let category = match table {
-        INTERACTIVE => "SignInLogs",
-        NON_INTERACTIVE => "NonInteractiveUserSignInLogs",
-        SERVICE_PRINCIPAL => "ServicePrincipalSignInLogs",
-        _ => "ManagedIdentitySignInLogs",
-    };
-    let text = |s: &'static str| Src::Text(Cow::Borrowed(s));
-    row.set_default("Category", text(category));
-    row.set_default("OperationName", text("Sign-in activity"));
-    row.set_default("OperationVersion", text("1.0"));
-    row.set_default("SourceSystem", text("Azure AD"));
-    row.set_default("Level", text("4"));
-    row.set_default("Resource", text("Microsoft.aadiam"));
-    row.set_default("ResourceProvider", text("Microsoft.aadiam"));
-    row.set_default("ResourceGroup", text("Microsoft.aadiam"));
-    row.set_default("DurationMs", Src::Json("0"));
-    let ok = row.get("ResultType").is_some_and(Src::is_zero);
-    row.set_default(
-        "ResultSignature",
-        text(if ok { "SUCCESS" } else { "FAILURE" }),
-    );
-    row
+    Ok(route(field))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod la_export;
 pub mod portal_csv;
 pub mod purview;
 pub mod rawrow;
+pub mod signin_plan;
 pub mod suricata;
 
 pub use rawrow::{Field, RawRow, Src};
@@ -76,6 +77,17 @@ pub trait Format: Send + Sync {
         _out: &mut Vec<RawRow<'a>>,
     ) -> Result<(), Skip> {
         Err(Skip::Reject(format!("{}: no fast path", self.name())))
+    }
+    /// Maps one JSON record (its top-level members) straight into `row` by a compiled plan
+    /// from `plans`, giving the plan's index; None when the format has no plan for the
+    /// record (then [`Format::map_raw`] maps it).
+    fn map_planned<'a>(
+        &self,
+        _rec: &crate::rawjson::Members<'a>,
+        _plans: &mut signin_plan::Plans,
+        _row: &mut signin_plan::SlotRow<'a>,
+    ) -> Option<Result<usize, Skip>> {
+        None
     }
 }
 
@@ -212,33 +224,6 @@ pub fn pascal_column(table: &str, key: &str) -> Cow<'static, str> {
         Some(f) => Cow::Owned(f.to_uppercase().chain(c).collect()),
         None => Cow::Borrowed(""),
     }
-}
-
-/// [`pascal_column`] for the key at position `pos` of a record, remembered per position:
-/// the records of one export list their keys in the same order, so most calls compare one
-/// key instead of looking it up.
-pub fn pascal_column_at(pos: usize, table: &'static str, key: &str) -> Cow<'static, str> {
-    type Recent = Vec<(&'static str, Box<str>, Cow<'static, str>)>;
-    thread_local! {
-        static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
-    }
-    RECENT.with(|r| {
-        let mut r = r.borrow_mut();
-        if let Some((t, k, col)) = r.get(pos)
-            && *t == table
-            && k.as_ref() == key
-        {
-            return col.clone();
-        }
-        let col = pascal_column(table, key);
-        // Bounded: keys come from the input.
-        if pos < r.len() {
-            r[pos] = (table, key.into(), col.clone());
-        } else if pos == r.len() && pos < 4096 {
-            r.push((table, key.into(), col.clone()));
-        }
-        col
-    })
 }
 
 /// Datetime text in any form Kusto reads (ISO 8601 with `Z`, `+02:00` or `+0200` offsets,
