@@ -60,7 +60,15 @@ pub struct JsonRecords<R: BufRead> {
     line: u64,
     eof: bool,
     mode: Mode,
+    /// Allocations of records already taken, handed back for the next records (see
+    /// [`JsonRecords::recycle`]).
+    spare: Vec<Vec<u8>>,
 }
+
+/// Record buffers kept for reuse at most.
+const MAX_SPARE: usize = 4096;
+/// The largest record buffer kept for reuse.
+const MAX_SPARE_BYTES: usize = 64 * 1024;
 
 const CHUNK: usize = 1 << 20;
 
@@ -74,7 +82,22 @@ impl<R: BufRead> JsonRecords<R> {
             line: 1,
             eof: false,
             mode: Mode::Start,
+            spare: Vec::new(),
         }
+    }
+
+    /// Hands back a record's buffer once it is no longer needed: the next records are read
+    /// into it instead of fresh memory.
+    pub fn recycle(&mut self, mut bytes: Vec<u8>) {
+        // Buffers of unusually long records are not kept.
+        if self.spare.len() < MAX_SPARE && bytes.capacity() <= MAX_SPARE_BYTES {
+            bytes.clear();
+            self.spare.push(bytes);
+        }
+    }
+
+    fn record_buffer(&mut self) -> Vec<u8> {
+        self.spare.pop().unwrap_or_default()
     }
 
     fn offset(&self) -> u64 {
@@ -229,7 +252,7 @@ impl<R: BufRead> JsonRecords<R> {
             }
             let line = self.line;
             let offset = self.offset();
-            let mut bytes = Vec::new();
+            let mut bytes = self.record_buffer();
             loop {
                 if !self.fill()? {
                     break;
@@ -252,6 +275,7 @@ impl<R: BufRead> JsonRecords<R> {
                 bytes.pop();
             }
             if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                self.recycle(bytes);
                 continue;
             }
             return Ok(Some(RawRecord {
@@ -314,7 +338,7 @@ impl<R: BufRead> JsonRecords<R> {
                         Some(_) => {
                             let line = self.line;
                             let offset = self.offset();
-                            let mut bytes = Vec::new();
+                            let mut bytes = self.record_buffer();
                             self.capture_value(&mut bytes)?;
                             return Ok(Some(ScanItem::Record(RawRecord {
                                 bytes,
@@ -530,6 +554,23 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn recycled_buffers_hold_only_their_new_record() {
+        let text = "{\"long\":\"aaaaaaaaaaaaaaaaaaaa\"}\n{\"b\":1}\n  \n[1]\n{\"c\":2}\n";
+        let mut s = JsonRecords::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let mut out = Vec::new();
+        while let Some(item) = s.next_item().expect("scan") {
+            let raw = match item {
+                ScanItem::Record(r) => r,
+                ScanItem::Malformed { raw, .. } => raw,
+            };
+            out.push(String::from_utf8_lossy(&raw.bytes).into_owned());
+            s.recycle(raw.bytes);
+        }
+        assert_eq!(out, records(text));
+        assert_eq!(out[1], "{\"b\":1}");
     }
 
     #[test]

@@ -735,7 +735,7 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
         }
         let f = pick_json_format(&value, opts)?;
         p.push(Item::Format(f.name()));
-        if !map_record(p, f.as_ref(), raw) {
+        if !map_record(p, f.as_ref(), &raw) {
             return Ok(());
         }
         format = Some(f);
@@ -746,9 +746,11 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     if !f.raw() || workers < 2 {
         while let Some(item) = scan.next_item().map_err(|e| e.to_string())? {
-            if !scanned(p, f, item) {
+            let (bytes, go_on) = scanned(p, f, item);
+            if !go_on {
                 return Ok(());
             }
+            scan.recycle(bytes);
         }
         return Ok(());
     }
@@ -758,10 +760,15 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
     let work_rx = std::sync::Mutex::new(work_rx);
     // Set when the writing side stopped listening: the mappers then only drain their queue.
     let stopped = std::sync::atomic::AtomicBool::new(false);
+    // Pieces go back to this thread once mapped, with their records' buffers: the next
+    // records are read into them instead of fresh memory.
+    type Done = (Vec<jsonscan::ScanItem>, Vec<Vec<u8>>);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let (work_rx, stopped) = (&work_rx, &stopped);
             let (tx, stored) = (p.tx, p.stored);
+            let done_tx = done_tx.clone();
             scope.spawn(move || {
                 let mut wp = Producer::new(tx, stored);
                 loop {
@@ -769,31 +776,48 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
                         Ok(rx) => rx.recv(),
                         Err(_) => break,
                     };
-                    let Ok(piece) = piece else { break };
+                    let Ok(mut piece) = piece else { break };
                     if stopped.load(Ordering::Relaxed) {
                         continue;
                     }
-                    for item in piece {
-                        if !scanned(&mut wp, f, item) {
+                    let mut buffers = Vec::with_capacity(piece.len());
+                    for item in piece.drain(..) {
+                        let (bytes, go_on) = scanned(&mut wp, f, item);
+                        buffers.push(bytes);
+                        if !go_on {
                             stopped.store(true, Ordering::Relaxed);
                             break;
                         }
                     }
+                    piece.clear();
+                    let _ = done_tx.send((piece, buffers));
                 }
                 if !stopped.load(Ordering::Relaxed) {
                     wp.finish();
                 }
             });
         }
+        drop(done_tx);
         let mut piece = Vec::with_capacity(WORK_RECORDS);
+        let mut empty: Vec<Vec<jsonscan::ScanItem>> = Vec::new();
         let res = (|| -> Result<(), String> {
             while let Some(item) = scan.next_item().map_err(|e| e.to_string())? {
                 piece.push(item);
-                if piece.len() >= WORK_RECORDS
-                    && (stopped.load(Ordering::Relaxed)
-                        || work_tx.send(std::mem::take(&mut piece)).is_err())
-                {
-                    return Ok(());
+                if piece.len() >= WORK_RECORDS {
+                    let next = empty
+                        .pop()
+                        .unwrap_or_else(|| Vec::with_capacity(WORK_RECORDS));
+                    if stopped.load(Ordering::Relaxed)
+                        || work_tx.send(std::mem::replace(&mut piece, next)).is_err()
+                    {
+                        return Ok(());
+                    }
+                    while let Ok((p, buffers)) = done_rx.try_recv() {
+                        empty.push(p);
+                        for b in buffers {
+                            scan.recycle(b);
+                        }
+                    }
                 }
             }
             if !piece.is_empty() {
@@ -806,18 +830,23 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
     })
 }
 
-/// Takes one item the scanner produced: a record to map, or malformed text to reject.
-fn scanned(p: &mut Producer, f: &dyn Format, item: jsonscan::ScanItem) -> bool {
+/// Takes one item the scanner produced: a record to map, or malformed text to reject. Gives
+/// back the item's buffer (for the scanner to reuse) and whether to go on.
+fn scanned(p: &mut Producer, f: &dyn Format, item: jsonscan::ScanItem) -> (Vec<u8>, bool) {
     match item {
-        jsonscan::ScanItem::Record(raw) => map_record(p, f, raw),
+        jsonscan::ScanItem::Record(raw) => {
+            let go_on = map_record(p, f, &raw);
+            (raw.bytes, go_on)
+        }
         jsonscan::ScanItem::Malformed { raw, reason } => {
-            p.reject(&raw.bytes, raw.line, raw.offset, reason)
+            let go_on = p.reject(&raw.bytes, raw.line, raw.offset, reason);
+            (raw.bytes, go_on)
         }
     }
 }
 
 /// Maps one JSON record: on the fast path when the format has one, else parsed in full.
-fn map_record(p: &mut Producer, f: &dyn Format, raw: jsonscan::RawRecord) -> bool {
+fn map_record(p: &mut Producer, f: &dyn Format, raw: &jsonscan::RawRecord) -> bool {
     if f.raw() {
         return match std::str::from_utf8(&raw.bytes) {
             Ok(text) => p.record_raw(f, text, raw.line, raw.offset),
