@@ -166,11 +166,10 @@ impl<'s> Transaction<'s> {
     /// Cuts row groups of the open files with the most buffered data until the buffers fit.
     fn bound_memory(&mut self) -> Result<()> {
         loop {
-            let total: usize = self
-                .open
-                .values()
-                .map(|f| f.writer.in_progress_size())
-                .sum();
+            // What the writers hold, not only their encoded size: pages being filled and
+            // dictionaries count too (measured: three times the encoded size when dozens of
+            // day files take rows in turn).
+            let total: usize = self.open.values().map(|f| f.writer.memory_size()).sum();
             if total <= OPEN_BUFFER_BYTES {
                 return Ok(());
             }
@@ -237,7 +236,9 @@ impl<'s> Transaction<'s> {
         }
         let props = props.build();
         let file = std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
-        let out = std::io::BufWriter::with_capacity(1 << 20, file);
+        // Row groups reach the file whole at each flush: the buffer only gathers the small
+        // writes of headers and the footer (one per open file, and dozens can be open).
+        let out = std::io::BufWriter::with_capacity(64 << 10, file);
         let writer = ArrowWriter::try_new(out, part.schema(), Some(props))?;
         Ok(OpenFile {
             writer,
