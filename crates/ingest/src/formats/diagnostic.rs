@@ -6,6 +6,7 @@
 use super::graph_signin::{
     INTERACTIVE, MANAGED_IDENTITY, NON_INTERACTIVE, SERVICE_PRINCIPAL, map_signin,
 };
+use super::signin_plan::{Plans, SlotRow, map_into};
 use super::{Field, Format, RawRow, Row, Skip, Src, pascal_column, take_properties};
 use crate::rawjson::{self, Members};
 use serde_json::{Map, Value, json};
@@ -59,6 +60,43 @@ impl Format for Diagnostic {
 
     fn raw(&self) -> bool {
         true
+    }
+
+    fn map_planned<'a>(
+        &self,
+        rec: &Members<'a>,
+        plans: &mut Plans,
+        row: &mut SlotRow<'a>,
+    ) -> Option<Result<usize, Skip>> {
+        let mut envelope = Vec::with_capacity(rec.len());
+        let mut props = None;
+        for (k, v) in rec {
+            if k == "properties" {
+                props = Some(*v);
+            } else {
+                envelope.push((k.clone(), *v));
+            }
+        }
+        let (table, env) = match map_envelope(&envelope) {
+            Ok(t) => t,
+            Err(skip) => return Some(Err(skip)),
+        };
+        // Sign-ins whose properties are an object; the rest map as rows (map_raw).
+        let props = props.filter(|p| p.starts_with('{'))?;
+        if !matches!(
+            table,
+            INTERACTIVE | NON_INTERACTIVE | SERVICE_PRINCIPAL | MANAGED_IDENTITY
+        ) {
+            return None;
+        }
+        let members = match rawjson::object_members(props) {
+            Ok(m) => m,
+            Err(e) => return Some(Err(Skip::Reject(e))),
+        };
+        let i = plans.find(table, &members);
+        let plan = plans.get_mut(i)?;
+        map_into(plan, &members, Some(env), row);
+        Some(Ok(i))
     }
 
     fn map_raw<'a>(&self, rec: &Members<'a>, out: &mut Vec<RawRow<'a>>) -> Result<(), Skip> {

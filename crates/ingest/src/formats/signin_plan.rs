@@ -401,19 +401,46 @@ impl Plans {
 }
 
 /// Maps a Graph-shaped sign-in to a row of `table`. `envelope` holds diagnostic-record fields
-/// already mapped; a column the sign-in sets again takes the sign-in's value.
+/// already mapped; a column the sign-in sets again takes the sign-in's value. Plans are kept
+/// per thread, so a file's rows share them.
 pub fn map_signin<'a, F: Field<'a>>(
     table: &'static str,
     members: &[(Cow<'a, str>, F)],
     envelope: Option<RawRow<'a>>,
 ) -> RawRow<'a> {
-    let mut plan = Plan::compile(table, members.iter().map(|(k, _)| k.as_ref()));
-    let mut row = SlotRow::default();
-    if let Some(env) = envelope {
-        apply_envelope(&mut plan, env, &mut row);
+    thread_local! {
+        static PLANS: std::cell::RefCell<Plans> = std::cell::RefCell::new(Plans::default());
     }
-    plan.run(members, &mut row);
-    plan.to_raw(row)
+    PLANS.with(|plans| {
+        let mut plans = plans.borrow_mut();
+        let i = plans.find(table, members);
+        let mut row = SlotRow::default();
+        match plans.get_mut(i) {
+            Some(plan) => {
+                map_into(plan, members, envelope, &mut row);
+                plan.to_raw(row)
+            }
+            None => {
+                let mut plan = Plan::compile(table, members.iter().map(|(k, _)| k.as_ref()));
+                map_into(&mut plan, members, envelope, &mut row);
+                plan.to_raw(row)
+            }
+        }
+    })
+}
+
+/// Maps a sign-in whose members fit `plan` into `row`, after the envelope's columns if any.
+pub fn map_into<'a, F: Field<'a>>(
+    plan: &mut Plan,
+    members: &[(Cow<'a, str>, F)],
+    envelope: Option<RawRow<'a>>,
+    row: &mut SlotRow<'a>,
+) {
+    row.reset(plan.width());
+    if let Some(env) = envelope {
+        apply_envelope(plan, env, row);
+    }
+    plan.run(members, row);
 }
 
 /// Puts a diagnostic envelope's columns into `row`, adding slots the plan lacks.
