@@ -287,22 +287,44 @@ impl TableBuffer {
         row: &SlotRow<'_>,
         id: u64,
     ) -> Result<(), String> {
+        let cells = match self.slot_cells(plan, row, false)? {
+            Some(cells) => cells,
+            None => {
+                // A value for a column not resolved yet (the first rows of a shape).
+                self.resolve_columns(plan, row);
+                self.slot_cells(plan, row, true)?.unwrap_or_default()
+            }
+        };
+        self.append_row(cells, id)
+    }
+
+    /// The cells of a row mapped by `plan`; None when a value's column is not resolved yet
+    /// (unless `resolved`: then such values are left out).
+    fn slot_cells<'r>(
+        &mut self,
+        plan: &mut Plan,
+        row: &'r SlotRow<'_>,
+        resolved: bool,
+    ) -> Result<Option<Vec<(usize, Cell<'r>)>>, String> {
         let (names, columns) = plan.columns_mut();
         let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(columns.len());
         for (slot, v) in row.values() {
             let idx = match columns.get(slot).copied().flatten() {
                 Some(i) => i,
+                None if !v.is_null() && !resolved => return Ok(None),
+                // A null goes to the column the table already has, if any.
                 None => {
-                    let Some(name) = names.get(slot) else {
-                        continue;
-                    };
-                    let Some(i) = self.column_for(name, v.is_null(), |n| v.infer_type(n)) else {
-                        continue;
-                    };
-                    if let Some(c) = columns.get_mut(slot) {
-                        *c = Some(i);
+                    let found = names
+                        .get(slot)
+                        .and_then(|n| self.column_for(n, true, |_| KqlType::String));
+                    match (found, columns.get_mut(slot)) {
+                        (Some(i), Some(c)) => {
+                            *c = Some(i);
+                            i
+                        }
+                        (Some(i), None) => i,
+                        (None, _) => continue,
                     }
-                    i
                 }
             };
             let ty = self.types[idx];
@@ -312,7 +334,28 @@ impl TableBuffer {
             })?;
             cells.push((idx, cell));
         }
-        self.append_row(cells, id)
+        Ok(Some(cells))
+    }
+
+    /// Finds (or adds, typed from the value) the column of each slot `row` sets to a value,
+    /// in the plan's column order, so that columns new to the table are added in the order a
+    /// row of named values would add them.
+    fn resolve_columns(&mut self, plan: &mut Plan, row: &SlotRow<'_>) {
+        let order = plan.column_order();
+        let (names, columns) = plan.columns_mut();
+        for slot in order {
+            let (Some(v), Some(name)) = (row.get(slot), names.get(slot)) else {
+                continue;
+            };
+            if columns.get(slot).copied().flatten().is_some() {
+                continue;
+            }
+            if let Some(i) = self.column_for(name, false, |n| v.infer_type(n))
+                && let Some(c) = columns.get_mut(slot)
+            {
+                *c = Some(i);
+            }
+        }
     }
 
     fn append_row(&mut self, cells: Vec<(usize, Cell<'_>)>, id: u64) -> Result<(), String> {

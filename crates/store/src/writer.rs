@@ -5,8 +5,9 @@
 //!
 //! A transaction keeps one file open per table and day, so a long input spread over many days
 //! makes one file per day rather than one per written batch; row groups are cut at
-//! [`ROW_GROUP_ROWS`] rows, or earlier when the open files together buffer more than
-//! [`OPEN_BUFFER_BYTES`], which bounds memory whatever the input.
+//! [`ROW_GROUP_ROWS`] rows, or earlier when the open files' writers together hold more than
+//! [`OPEN_BUFFER_BYTES`] (encoded pages, pages being filled, dictionaries), which bounds
+//! memory whatever the input.
 
 use crate::error::{Result, StoreError};
 use crate::manifest::{ColumnDef, FileEntry, Manifest, sync_dir};

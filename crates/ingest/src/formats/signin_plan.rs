@@ -65,6 +65,9 @@ pub struct Plan {
     /// The table buffer's column of each slot, once known (a plan serves one table buffer:
     /// plans and buffers belong to one mapping thread).
     columns: Vec<Option<usize>>,
+    /// Slots an envelope set, in its order (their columns come first, as in a row of named
+    /// values that starts with the envelope).
+    envelope: Vec<usize>,
 }
 
 impl Plan {
@@ -98,6 +101,7 @@ impl Plan {
                 type_: 0,
             },
             columns: Vec::new(),
+            envelope: Vec::new(),
         };
         // Slots in the order the mapping first sets them: the record's members, then what is
         // derived (columns a table's schema lacks are added to the table in this order).
@@ -194,6 +198,13 @@ impl Plan {
     /// The column name of each slot.
     pub fn names(&self) -> &[Cow<'static, str>] {
         &self.names
+    }
+
+    /// The slots in the order their columns are added to a table: the envelope's, then the
+    /// rest as the mapping first sets them.
+    pub fn column_order(&self) -> Vec<usize> {
+        let rest = (0..self.names.len()).filter(|s| !self.envelope.contains(s));
+        self.envelope.iter().copied().chain(rest).collect()
     }
 
     /// The column names of the slots and the table buffer's column of each, where known.
@@ -443,6 +454,9 @@ pub fn map_into<'a, F: Field<'a>>(
     plan.run(members, row);
 }
 
+/// Envelope slots remembered per plan at most (envelopes have about twenty fields).
+const MAX_ENVELOPE: usize = 256;
+
 /// Puts a diagnostic envelope's columns into `row`, adding slots the plan lacks.
 pub fn apply_envelope<'a>(plan: &mut Plan, env: RawRow<'a>, row: &mut SlotRow<'a>) {
     for (k, v) in env.cols {
@@ -450,6 +464,9 @@ pub fn apply_envelope<'a>(plan: &mut Plan, env: RawRow<'a>, row: &mut SlotRow<'a
             Some(s) => s,
             None => plan.slot(Cow::Owned(k.into_owned())),
         };
+        if !plan.envelope.contains(&slot) && plan.envelope.len() < MAX_ENVELOPE {
+            plan.envelope.push(slot);
+        }
         row.set(slot, v);
     }
 }
