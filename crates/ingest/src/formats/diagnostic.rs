@@ -68,15 +68,7 @@ impl Format for Diagnostic {
         plans: &mut Plans,
         row: &mut SlotRow<'a>,
     ) -> Option<Result<usize, Skip>> {
-        let mut envelope = Vec::with_capacity(rec.len());
-        let mut props = None;
-        for (k, v) in rec {
-            if k == "properties" {
-                props = Some(*v);
-            } else {
-                envelope.push((k.clone(), *v));
-            }
-        }
+        let (envelope, props) = split_envelope(rec);
         let (table, env) = match map_envelope(&envelope) {
             Ok(t) => t,
             Err(skip) => return Some(Err(skip)),
@@ -100,15 +92,7 @@ impl Format for Diagnostic {
     }
 
     fn map_raw<'a>(&self, rec: &Members<'a>, out: &mut Vec<RawRow<'a>>) -> Result<(), Skip> {
-        let mut envelope = Vec::with_capacity(rec.len());
-        let mut props = None;
-        for (k, v) in rec {
-            if k == "properties" {
-                props = Some(*v);
-            } else {
-                envelope.push((k.clone(), *v));
-            }
-        }
+        let (envelope, props) = split_envelope(rec);
         let (table, env) = map_envelope(&envelope)?;
         let no_props = || Skip::Reject("the record has no \"properties\" object".into());
         let props = props.ok_or_else(no_props)?;
@@ -145,6 +129,20 @@ impl Format for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// A record's envelope members and its `properties` (raw text), if any.
+fn split_envelope<'a>(rec: &Members<'a>) -> (Members<'a>, Option<&'a str>) {
+    let mut envelope = Vec::with_capacity(rec.len());
+    let mut props = None;
+    for (k, v) in rec {
+        if k == "properties" {
+            props = Some(*v);
+        } else {
+            envelope.push((k.clone(), *v));
+        }
+    }
+    (envelope, props)
 }
 
 /// The destination table of a record and its envelope fields in Log Analytics columns.
