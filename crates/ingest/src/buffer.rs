@@ -154,6 +154,8 @@ pub struct TableBuffer {
     rows: usize,
     approx_bytes: usize,
     hint: Hint,
+    /// The allocation of the last row's cells, kept for the next.
+    spare_cells: Vec<(usize, Cell<'static>)>,
 }
 
 type Taken = (Vec<ColumnDef>, RecordBatch, Vec<u64>);
@@ -173,6 +175,7 @@ impl TableBuffer {
             rows: 0,
             approx_bytes: 0,
             hint: Hint::default(),
+            spare_cells: Vec::new(),
         };
         for c in columns {
             b.add_column(&c.name, c.ty());
@@ -307,7 +310,7 @@ impl TableBuffer {
         resolved: bool,
     ) -> Result<Option<Vec<(usize, Cell<'r>)>>, String> {
         let (names, columns) = plan.columns_mut();
-        let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(columns.len());
+        let mut cells = crate::reuse::emptied(std::mem::take(&mut self.spare_cells), no_cell);
         for (slot, v) in row.values() {
             let idx = match columns.get(slot).copied().flatten() {
                 Some(i) => i,
@@ -413,6 +416,7 @@ impl TableBuffer {
         part.ids.push(id);
         part.rows += 1;
         self.rows += 1;
+        self.spare_cells = crate::reuse::emptied(cells, no_cell);
         Ok(())
     }
 
@@ -467,6 +471,11 @@ impl TableBuffer {
         let ids = parts.into_iter().flat_map(|(_, _, ids)| ids).collect();
         Ok((columns, batch, ids))
     }
+}
+
+/// An element of an emptied cell list (never made: see [`crate::reuse::emptied`]).
+fn no_cell<'a>() -> (usize, Cell<'a>) {
+    (0, Cell::Null)
 }
 
 /// A fast-path value as a cell of type `ty`.

@@ -14,6 +14,7 @@ pub mod itemid;
 pub mod jsonscan;
 pub mod rawjson;
 pub mod rejects;
+mod reuse;
 pub mod schemas;
 pub mod source;
 pub mod summary;
@@ -288,6 +289,8 @@ struct Producer<'a> {
     plans: Plans,
     /// The allocation of the last record's row, kept for the next.
     spare_row: SlotRow<'static>,
+    /// The allocation of the last record's member list, kept for the next.
+    spare_members: rawjson::Members<'static>,
 }
 
 impl<'a> Producer<'a> {
@@ -307,6 +310,7 @@ impl<'a> Producer<'a> {
             give_back,
             plans: Plans::default(),
             spare_row: SlotRow::default(),
+            spare_members: Vec::new(),
         }
     }
 
@@ -362,18 +366,17 @@ impl<'a> Producer<'a> {
     /// Maps a record on the fast path (values borrowed from `text`) and takes its rows.
     fn record_raw(&mut self, f: &dyn Format, text: &str, line: u64, offset: u64) -> bool {
         self.records += 1;
-        let members = match rawjson::object_members(text) {
-            Ok(m) => m,
-            Err(e) => {
-                return self.push(Item::Reject {
-                    raw: text.as_bytes().to_vec(),
-                    line,
-                    offset,
-                    table: None,
-                    reason: format!("invalid JSON: {e}"),
-                });
-            }
-        };
+        let mut members = reuse::emptied(std::mem::take(&mut self.spare_members), no_member);
+        if let Err(e) = rawjson::object_members_into(text, &mut members) {
+            self.spare_members = reuse::emptied(members, no_member);
+            return self.push(Item::Reject {
+                raw: text.as_bytes().to_vec(),
+                line,
+                offset,
+                table: None,
+                reason: format!("invalid JSON: {e}"),
+            });
+        }
         let mut row = SlotRow::reuse(std::mem::take(&mut self.spare_row), 0);
         let planned = f.map_planned(&members, &mut self.plans, &mut row);
         let ok = match planned {
@@ -388,6 +391,7 @@ impl<'a> Producer<'a> {
             }
         };
         self.spare_row = SlotRow::reuse(row, 0);
+        self.spare_members = reuse::emptied(members, no_member);
         ok
     }
 
@@ -541,6 +545,11 @@ impl<'a> Producer<'a> {
         }
         self.flush()
     }
+}
+
+/// An element of an emptied member list (never made: see [`reuse::emptied`]).
+fn no_member<'a>() -> (std::borrow::Cow<'a, str>, &'a str) {
+    (std::borrow::Cow::Borrowed(""), "")
 }
 
 /// The id hash of an `_ItemId` the record carries itself (Log Analytics exports), if any.

@@ -15,17 +15,25 @@ pub type Members<'a> = Vec<(Cow<'a, str>, &'a str)>;
 /// Splits the JSON object `text` into its members. Anything but a single well-formed object
 /// (surrounding whitespace allowed) is an error saying what was expected where.
 pub fn object_members(text: &str) -> Result<Members<'_>, String> {
+    let mut out = Vec::new();
+    object_members_into(text, &mut out)?;
+    Ok(out)
+}
+
+/// [`object_members`] into `out` (emptied first), reusing its allocation.
+pub fn object_members_into<'a>(text: &'a str, out: &mut Members<'a>) -> Result<(), String> {
+    out.clear();
     let mut p = Parser::new(text);
     p.ws();
     if p.peek() != Some(b'{') {
         return Err(p.err("expected a JSON object"));
     }
-    let members = p.members(0)?;
+    p.members_into(0, out)?;
     p.ws();
     if p.i < p.b.len() {
         return Err(p.err("unexpected text after the JSON object"));
     }
-    Ok(members)
+    Ok(())
 }
 
 /// The value of `key` in the object `obj` (raw text), if `obj` is an object holding it.
@@ -399,13 +407,11 @@ impl<'a> Parser<'a> {
     }
 
     /// An object's members; the opening brace is next.
-    fn members(&mut self, depth: usize) -> Result<Members<'a>, String> {
-        let mut out = Vec::new();
+    fn members_into(&mut self, depth: usize, out: &mut Members<'a>) -> Result<(), String> {
         self.each_member(depth, |k, v| {
             out.push((k.decoded()?, v));
             Ok(())
-        })?;
-        Ok(out)
+        })
     }
 
     /// The last value of member `key` of the object that is next (as `members` would give

@@ -14,7 +14,7 @@ use crate::manifest::{ColumnDef, FileEntry, Manifest, sync_dir};
 use crate::{Store, TIME_COLUMN};
 use engine::datafusion::arrow::array::{Array, Int64Array, RecordBatch, StringArray, UInt32Array};
 use engine::datafusion::arrow::compute::take_record_batch;
-use engine::datafusion::arrow::datatypes::SchemaRef;
+use engine::datafusion::arrow::datatypes::{DataType, SchemaRef};
 use engine::datafusion::parquet::arrow::ArrowWriter;
 use engine::datafusion::parquet::basic::Compression;
 use engine::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -207,14 +207,13 @@ impl<'s> Transaction<'s> {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            // Row-group min/max for every column; page-level statistics (the page index
+            // Row-group min/max for non-text columns; page-level statistics (the page index
             // DataFusion prunes pages with) only for the time column queries filter on.
             .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_column_statistics_enabled(ColumnPath::from(TIME_COLUMN), EnabledStatistics::Page)
             .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES)
             // Unique per row by construction: a dictionary would only be built to be dropped.
-            .set_column_dictionary_enabled(ColumnPath::from("_ItemId"), false)
-            .set_column_statistics_enabled(ColumnPath::from("_ItemId"), EnabledStatistics::None);
+            .set_column_dictionary_enabled(ColumnPath::from("_ItemId"), false);
         let unique = match self.unique.get(table) {
             Some(u) => u.clone(),
             None => {
@@ -227,13 +226,18 @@ impl<'s> Transaction<'s> {
         };
         for name in unique {
             // Ids and other per-row values: no dictionary (it would be built, then dropped
-            // at its size limit) and no min/max (useless for pruning).
-            props = props
-                .set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false)
-                .set_column_statistics_enabled(
-                    ColumnPath::from(name.as_str()),
+            // at its size limit).
+            props = props.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false);
+        }
+        for field in part.schema().fields() {
+            // Text min/max (names, ids, JSON) prunes nothing in logs that arrive in time
+            // order, and costs a comparison per value.
+            if matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+                props = props.set_column_statistics_enabled(
+                    ColumnPath::from(field.name().as_str()),
                     EnabledStatistics::None,
                 );
+            }
         }
         let props = props.build();
         let file = std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
