@@ -375,6 +375,8 @@ pub struct Plans {
 
 /// Shapes remembered at once; beyond, the oldest are dropped.
 const MAX_PLANS: usize = 64;
+/// Records with more members than this are outsized (sign-ins have about forty).
+const MAX_KEYS: usize = 1024;
 
 impl Plans {
     /// The index of the plan for records of `table` with `members`' keys, compiled on first
@@ -390,6 +392,11 @@ impl Plans {
             None => {
                 if self.plans.len() >= MAX_PLANS {
                     self.plans.remove(0);
+                }
+                if members.len() > MAX_KEYS {
+                    // At most one plan for an outsized record is kept (keys come from the
+                    // input: a record of a million members must not be remembered 64 times).
+                    self.plans.retain(|p| p.keys.len() <= MAX_KEYS);
                 }
                 self.plans.push(Plan::compile(
                     table,
@@ -534,5 +541,25 @@ mod tests {
         assert_ne!(pa, pb);
         assert_ne!(pa, pc);
         assert_eq!(plans.find(INTERACTIVE, &members(&a)), pa);
+    }
+
+    #[test]
+    fn outsized_records_keep_one_plan_at_most() {
+        let big = |tag: &str| {
+            let o: serde_json::Map<String, Value> = (0..MAX_KEYS + 1)
+                .map(|i| (format!("{tag}{i}"), json!(i)))
+                .collect();
+            Value::Object(o)
+        };
+        let mut plans = Plans::default();
+        let (x, y) = (big("x"), big("y"));
+        plans.find(INTERACTIVE, &members(&x));
+        let i = plans.find(INTERACTIVE, &members(&y));
+        assert_eq!(plans.plans.len(), 1);
+        assert!(
+            plans
+                .get(i)
+                .is_some_and(|p| p.fits(INTERACTIVE, &members(&y)))
+        );
     }
 }
