@@ -377,7 +377,7 @@ impl<'a> Producer<'a> {
                 reason: format!("invalid JSON: {e}"),
             });
         }
-        let mut row = SlotRow::reuse(std::mem::take(&mut self.spare_row), 0);
+        let mut row = SlotRow::reuse(std::mem::take(&mut self.spare_row));
         let planned = f.map_planned(&members, &mut self.plans, &mut row);
         let ok = match planned {
             Some(Ok(plan)) => self.accept_planned(plan, &mut row, text.as_bytes(), line, offset),
@@ -390,7 +390,7 @@ impl<'a> Producer<'a> {
                 }
             }
         };
-        self.spare_row = SlotRow::reuse(row, 0);
+        self.spare_row = SlotRow::reuse(row);
         self.spare_members = reuse::emptied(members, no_member);
         ok
     }
@@ -418,27 +418,11 @@ impl<'a> Producer<'a> {
             }
         };
         row.set(p.type_slot(), Src::Text(std::borrow::Cow::Borrowed(table)));
-        if !self.buffers.contains_key(table) {
-            let cols = initial_columns(self.stored.get(table), table);
-            self.buffers
-                .insert(table.to_string(), TableBuffer::new(table, cols));
-        }
-        let Some(buf) = self.buffers.get_mut(table) else {
+        let Some(buf) = table_buffer(&mut self.buffers, self.stored, table) else {
             return true;
         };
         let pushed = buf.push_slots(p, row, hash);
-        let due = buf.rows() >= FLUSH_ROWS || buf.approx_bytes() >= FLUSH_BYTES;
-        match pushed {
-            Ok(()) if due => self.flush_table(table),
-            Ok(()) => true,
-            Err(reason) => self.push(Item::Reject {
-                raw: raw.to_vec(),
-                line,
-                offset,
-                table: Some(table.to_string()),
-                reason,
-            }),
-        }
+        self.pushed(table, pushed, raw, line, offset)
     }
 
     fn skip(&mut self, skip: Skip, raw: &[u8], line: u64, offset: u64) -> bool {
@@ -470,33 +454,43 @@ impl<'a> Producer<'a> {
                 }
             };
             row.set("Type", Src::Text(row.table.clone()));
-            if !self.buffers.contains_key(row.table.as_ref()) {
-                let table = row.table.to_string();
-                let cols = initial_columns(self.stored.get(&table), &table);
-                self.buffers
-                    .insert(table.clone(), TableBuffer::new(&table, cols));
-            }
-            let Some(buf) = self.buffers.get_mut(row.table.as_ref()) else {
+            let Some(buf) = table_buffer(&mut self.buffers, self.stored, &row.table) else {
                 continue;
             };
             let pushed = buf.push_raw(&row, hash);
-            let due = buf.rows() >= FLUSH_ROWS || buf.approx_bytes() >= FLUSH_BYTES;
-            let ok = match pushed {
-                Ok(()) if due => self.flush_table(&row.table),
-                Ok(()) => true,
-                Err(reason) => self.push(Item::Reject {
-                    raw: raw.to_vec(),
-                    line,
-                    offset,
-                    table: Some(row.table.to_string()),
-                    reason,
-                }),
-            };
-            if !ok {
+            if !self.pushed(&row.table, pushed, raw, line, offset) {
                 return false;
             }
         }
         true
+    }
+
+    /// After a row was offered to `table`'s buffer: hands the buffer over when full, or
+    /// rejects the record when the row did not fit.
+    fn pushed(
+        &mut self,
+        table: &str,
+        pushed: Result<(), String>,
+        raw: &[u8],
+        line: u64,
+        offset: u64,
+    ) -> bool {
+        match pushed {
+            Ok(()) => {
+                let due = self
+                    .buffers
+                    .get(table)
+                    .is_some_and(|b| b.rows() >= FLUSH_ROWS || b.approx_bytes() >= FLUSH_BYTES);
+                !due || self.flush_table(table)
+            }
+            Err(reason) => self.push(Item::Reject {
+                raw: raw.to_vec(),
+                line,
+                offset,
+                table: Some(table.to_string()),
+                reason,
+            }),
+        }
     }
 
     fn flush_table(&mut self, table: &str) -> bool {
@@ -545,6 +539,19 @@ impl<'a> Producer<'a> {
         }
         self.flush()
     }
+}
+
+/// `table`'s buffer, made on first use with the store's columns (else the schema's).
+fn table_buffer<'b>(
+    buffers: &'b mut BTreeMap<String, TableBuffer>,
+    stored: &HashMap<String, Vec<ColumnDef>>,
+    table: &str,
+) -> Option<&'b mut TableBuffer> {
+    if !buffers.contains_key(table) {
+        let cols = initial_columns(stored.get(table), table);
+        buffers.insert(table.to_string(), TableBuffer::new(table, cols));
+    }
+    buffers.get_mut(table)
 }
 
 /// An element of an emptied member list (never made: see [`reuse::emptied`]).
@@ -798,7 +805,6 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
                             break;
                         }
                     }
-                    piece.clear();
                     let _ = done_tx.send((piece, buffers));
                 }
                 if !stopped.load(Ordering::Relaxed) {

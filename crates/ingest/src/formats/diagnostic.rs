@@ -6,7 +6,7 @@
 use super::graph_signin::{
     INTERACTIVE, MANAGED_IDENTITY, NON_INTERACTIVE, SERVICE_PRINCIPAL, map_signin,
 };
-use super::signin_plan::{Plans, SlotRow, map_into};
+use super::signin_plan::{Plans, SlotRow};
 use super::{Field, Format, RawRow, Row, Skip, Src, pascal_column, take_properties};
 use crate::rawjson::{self, Members};
 use serde_json::{Map, Value, json};
@@ -85,10 +85,7 @@ impl Format for Diagnostic {
             Ok(m) => m,
             Err(e) => return Some(Err(Skip::Reject(e))),
         };
-        let i = plans.find(table, &members);
-        let plan = plans.get_mut(i)?;
-        map_into(plan, &members, Some(env), row);
-        Some(Ok(i))
+        Some(Ok(plans.map(table, &members, Some(env), row)))
     }
 
     fn map_raw<'a>(&self, rec: &Members<'a>, out: &mut Vec<RawRow<'a>>) -> Result<(), Skip> {

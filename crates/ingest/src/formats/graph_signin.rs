@@ -97,14 +97,7 @@ impl Format for GraphSignIn {
         plans: &mut Plans,
         row: &mut SlotRow<'a>,
     ) -> Option<Result<usize, Skip>> {
-        Some(table_of(rec).map(|table| {
-            let i = plans.find(table, rec);
-            if let Some(plan) = plans.get(i) {
-                row.reset(plan.width());
-                plan.run(rec, row);
-            }
-            i
-        }))
+        Some(table_of(rec).map(|table| plans.map(table, rec, None, row)))
     }
 }
 

@@ -315,20 +315,12 @@ pub struct SlotRow<'a> {
 }
 
 impl<'a> SlotRow<'a> {
-    /// An empty row of `width` slots, in the allocation of `spare` (a row of an earlier
-    /// record, whose values borrowed from another text).
-    pub fn reuse(spare: SlotRow<'_>, width: usize) -> SlotRow<'a> {
-        let mut vals = spare.recycle();
-        vals.resize_with(width, || None);
-        SlotRow { vals }
-    }
-
-    /// The row's allocation, emptied, for any lifetime (in-place collect of an empty vector
-    /// keeps the allocation).
-    fn recycle<'b>(self) -> Vec<Option<Src<'b>>> {
-        let mut vals = self.vals;
-        vals.clear();
-        vals.into_iter().map(|_| None).collect()
+    /// An empty row in the allocation of `spare` (a row of an earlier record, whose values
+    /// borrowed from another text).
+    pub fn reuse(spare: SlotRow<'_>) -> SlotRow<'a> {
+        SlotRow {
+            vals: crate::reuse::emptied(spare.vals, || None),
+        }
     }
 
     /// Empties the row to `width` unset slots.
@@ -409,6 +401,26 @@ impl Plans {
         i
     }
 
+    /// Maps a sign-in of `table` into `row` by its plan (after the envelope's columns, if
+    /// any), giving the plan's index.
+    pub fn map<'a, F: Field<'a>>(
+        &mut self,
+        table: &'static str,
+        members: &[(Cow<'a, str>, F)],
+        envelope: Option<RawRow<'a>>,
+        row: &mut SlotRow<'a>,
+    ) -> usize {
+        let i = self.find(table, members);
+        if let Some(plan) = self.plans.get_mut(i) {
+            row.reset(plan.width());
+            if let Some(env) = envelope {
+                apply_envelope(plan, env, row);
+            }
+            plan.run(members, row);
+        }
+        i
+    }
+
     pub fn get(&self, i: usize) -> Option<&Plan> {
         self.plans.get(i)
     }
@@ -431,41 +443,20 @@ pub fn map_signin<'a, F: Field<'a>>(
     }
     PLANS.with(|plans| {
         let mut plans = plans.borrow_mut();
-        let i = plans.find(table, members);
         let mut row = SlotRow::default();
-        match plans.get_mut(i) {
-            Some(plan) => {
-                map_into(plan, members, envelope, &mut row);
-                plan.to_raw(row)
-            }
-            None => {
-                let mut plan = Plan::compile(table, members.iter().map(|(k, _)| k.as_ref()));
-                map_into(&mut plan, members, envelope, &mut row);
-                plan.to_raw(row)
-            }
+        let i = plans.map(table, members, envelope, &mut row);
+        match plans.get(i) {
+            Some(plan) => plan.to_raw(row),
+            None => RawRow::new(table),
         }
     })
-}
-
-/// Maps a sign-in whose members fit `plan` into `row`, after the envelope's columns if any.
-pub fn map_into<'a, F: Field<'a>>(
-    plan: &mut Plan,
-    members: &[(Cow<'a, str>, F)],
-    envelope: Option<RawRow<'a>>,
-    row: &mut SlotRow<'a>,
-) {
-    row.reset(plan.width());
-    if let Some(env) = envelope {
-        apply_envelope(plan, env, row);
-    }
-    plan.run(members, row);
 }
 
 /// Envelope slots remembered per plan at most (envelopes have about twenty fields).
 const MAX_ENVELOPE: usize = 256;
 
 /// Puts a diagnostic envelope's columns into `row`, adding slots the plan lacks.
-pub fn apply_envelope<'a>(plan: &mut Plan, env: RawRow<'a>, row: &mut SlotRow<'a>) {
+fn apply_envelope<'a>(plan: &mut Plan, env: RawRow<'a>, row: &mut SlotRow<'a>) {
     for (k, v) in env.cols {
         let slot = match plan.slot_of(&k) {
             Some(s) => s,
