@@ -65,6 +65,10 @@ pub fn coerce_raw(raw: &str, ty: KqlType) -> Result<Cell<'_>, String> {
                         return Ok(Cell::Real(f));
                     }
                 }
+                // The token is the text serde_json would print for the number.
+                KqlType::String | KqlType::Dynamic if rawjson::prints_as_is(raw) => {
+                    return Ok(Cell::Text(Cow::Borrowed(raw)));
+                }
                 _ => {}
             }
             let n: serde_json::Number =

@@ -863,7 +863,10 @@ fn scanned(p: &mut Producer, f: &dyn Format, item: jsonscan::ScanItem) -> (Vec<u
 /// Maps one JSON record: on the fast path when the format has one, else parsed in full.
 fn map_record(p: &mut Producer, f: &dyn Format, raw: &jsonscan::RawRecord) -> bool {
     if f.raw() {
-        return match std::str::from_utf8(&raw.bytes) {
+        // SIMD validation first (records are mostly ASCII); std's only to explain a failure.
+        let text =
+            simdutf8::basic::from_utf8(&raw.bytes).or_else(|_| std::str::from_utf8(&raw.bytes));
+        return match text {
             Ok(text) => p.record_raw(f, text, raw.line, raw.offset),
             Err(e) => p.reject(
                 &raw.bytes,

@@ -158,7 +158,7 @@ pub fn compact_into(raw: &str, out: &mut String) -> Result<(), String> {
             b'-' | b'0'..=b'9' => {
                 let end = number_end(b, i);
                 let tok = &raw[i..end];
-                if !plain_integer(tok) {
+                if !prints_as_is(tok) {
                     out.push_str(&raw[run_start..i]);
                     let n: serde_json::Number = serde_json::from_str(tok)
                         .map_err(|e| format!("an invalid number {tok}: {e}"))?;
@@ -202,7 +202,7 @@ fn is_canonical(raw: &str) -> bool {
             }
             b'-' | b'0'..=b'9' => {
                 let end = number_end(b, i);
-                if !plain_integer(&raw[i..end]) {
+                if !prints_as_is(&raw[i..end]) {
                     return false;
                 }
                 i = end;
@@ -211,6 +211,32 @@ fn is_canonical(raw: &str) -> bool {
         }
     }
     true
+}
+
+/// A number token that serde_json prints back unchanged: see [`plain_integer`] and
+/// [`plain_decimal`].
+pub fn prints_as_is(tok: &str) -> bool {
+    plain_integer(tok) || plain_decimal(tok)
+}
+
+/// A decimal token (`-?(0|[1-9][0-9]*)\.[0-9]*[1-9]`, no exponent) that serde_json prints back
+/// unchanged: at most 15 significant digits (so the nearest f64 prints as the same shortest
+/// digits) and a magnitude that prints without an exponent (at least 0.001, below 1e15).
+fn plain_decimal(tok: &str) -> bool {
+    let digits = tok.strip_prefix('-').unwrap_or(tok);
+    let Some((int, frac)) = digits.split_once('.') else {
+        return false;
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if !all_digits(int) || !all_digits(frac) || !frac.ends_with(|c: char| c != '0') {
+        return false;
+    }
+    if int == "0" {
+        let zeros = frac.len() - frac.trim_start_matches('0').len();
+        zeros <= 2 && frac.len() - zeros <= 15
+    } else {
+        !int.starts_with('0') && int.len() + frac.len() <= 15
+    }
 }
 
 /// An integer token that serde_json prints back unchanged (fits 64 bits, not `-0`).
@@ -636,6 +662,75 @@ mod tests {
     fn canon(raw: &str) -> String {
         let v: Value = serde_json::from_str(raw).expect("valid test JSON");
         serde_json::to_string(&v).expect("printable")
+    }
+
+    #[test]
+    fn numbers_taken_as_they_are_print_back_unchanged() {
+        // Every token `prints_as_is` accepts must be what serde_json prints for it (dynamic
+        // columns keep serde_json's text); tokens of every shape near the limits are tried.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut accepted = 0;
+        for _ in 0..200_000 {
+            let mut tok = String::new();
+            if next(2) == 0 {
+                tok.push('-');
+            }
+            if next(3) == 0 {
+                tok.push('0');
+            } else {
+                for i in 0..1 + next(18) {
+                    tok.push(
+                        char::from(b'0' + (next(10) as u8) + u8::from(i == 0 && next(9) > 0))
+                            .min('9'),
+                    );
+                }
+            }
+            if next(5) > 0 {
+                tok.push('.');
+                for _ in 0..next(4) {
+                    tok.push('0');
+                }
+                for _ in 0..1 + next(18) {
+                    tok.push(char::from(b'0' + next(10) as u8));
+                }
+            }
+            if next(8) == 0 {
+                tok.push_str(["e5", "E-3", "e+2"][next(3) as usize]);
+            }
+            // Tokens reach this check only once validated as JSON numbers.
+            let Ok(n) = serde_json::from_str::<serde_json::Number>(&tok) else {
+                continue;
+            };
+            if !prints_as_is(&tok) {
+                continue;
+            }
+            accepted += 1;
+            assert_eq!(n.to_string(), tok, "{tok} is not printed back as it is");
+        }
+        assert!(accepted > 20_000, "only {accepted} tokens accepted");
+        for tok in [
+            "47.6",
+            "-122.3",
+            "0.001",
+            "0.5",
+            "123456789012.345",
+            "-0.25",
+        ] {
+            assert!(prints_as_is(tok), "{tok}");
+        }
+        for tok in ["47.60", "1e5", "1.5E3", "0.0001", "-0", "-0.0", "01.5"] {
+            assert!(!prints_as_is(tok), "{tok}");
+        }
+        // Objects holding such numbers are already canonical.
+        let loc = r#"{"city":"Oslo","geoCoordinates":{"altitude":null,"latitude":59.91,"longitude":10.75}}"#;
+        assert!(matches!(compact(loc), Ok(Cow::Borrowed(_))));
+        assert_eq!(compact(loc).ok().as_deref(), Some(canon(loc).as_str()));
     }
 
     #[test]

@@ -166,26 +166,25 @@ impl<'s> Transaction<'s> {
 
     /// Cuts row groups of the open files with the most buffered data until the buffers fit.
     fn bound_memory(&mut self) -> Result<()> {
-        loop {
-            // What the writers hold, not only their encoded size: pages being filled and
-            // dictionaries count too (measured: three times the encoded size when dozens of
-            // day files take rows in turn).
-            let total: usize = self.open.values().map(|f| f.writer.memory_size()).sum();
-            if total <= OPEN_BUFFER_BYTES {
-                return Ok(());
+        // What the writers hold, not only their encoded size: pages being filled and
+        // dictionaries count too (measured: three times the encoded size when dozens of day
+        // files take rows in turn). Measuring walks every column's pages, so each file is
+        // measured once here and again only after it is cut.
+        let mut sizes: Vec<(usize, &mut OpenFile)> = self
+            .open
+            .values_mut()
+            .map(|f| (f.writer.memory_size(), f))
+            .collect();
+        let mut total: usize = sizes.iter().map(|(m, _)| m).sum();
+        sizes.sort_by_key(|(m, _)| std::cmp::Reverse(*m));
+        for (size, f) in sizes {
+            if total <= OPEN_BUFFER_BYTES || size == 0 {
+                break;
             }
-            let Some(biggest) = self
-                .open
-                .values_mut()
-                .max_by_key(|f| f.writer.memory_size())
-            else {
-                return Ok(());
-            };
-            if biggest.writer.memory_size() == 0 {
-                return Ok(());
-            }
-            biggest.writer.flush()?;
+            f.writer.flush()?;
+            total = total - size + f.writer.memory_size();
         }
+        Ok(())
     }
 
     fn create(
@@ -228,6 +227,13 @@ impl<'s> Transaction<'s> {
             // Ids and other per-row values: no dictionary (it would be built, then dropped
             // at its size limit).
             props = props.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false);
+        }
+        for c in columns {
+            // Event times are all but unique: a dictionary would only cost a hash per value.
+            if c.ty() == engine::KqlType::DateTime {
+                props =
+                    props.set_column_dictionary_enabled(ColumnPath::from(c.name.as_str()), false);
+            }
         }
         for field in part.schema().fields() {
             // Text min/max (names, ids, JSON) prunes nothing in logs that arrive in time
