@@ -46,8 +46,8 @@ enum Mode {
     Array {
         container: bool,
     },
-    /// Records already split out of a container found on one line.
-    Queued(std::collections::VecDeque<RawRecord>),
+    /// Items already split out of a container or array found on one line.
+    Queued(std::collections::VecDeque<ScanItem>),
     Done,
 }
 
@@ -94,6 +94,11 @@ impl<R: BufRead> JsonRecords<R> {
             bytes.clear();
             self.spare.push(bytes);
         }
+    }
+
+    /// Whether the input is being read one value per line (see [`Self::next_block`]).
+    pub fn line_mode(&self) -> bool {
+        matches!(self.mode, Mode::Lines)
     }
 
     fn record_buffer(&mut self) -> Vec<u8> {
@@ -292,7 +297,7 @@ impl<R: BufRead> JsonRecords<R> {
             match &mut self.mode {
                 Mode::Done => return Ok(None),
                 Mode::Queued(q) => match q.pop_front() {
-                    Some(r) => return Ok(Some(ScanItem::Record(r))),
+                    Some(item) => return Ok(Some(item)),
                     None => self.mode = Mode::Lines,
                 },
                 Mode::Start => {
@@ -319,7 +324,11 @@ impl<R: BufRead> JsonRecords<R> {
                         self.mode = Mode::Done;
                         return Ok(None);
                     };
-                    return Ok(Some(self.line_item(raw)));
+                    if !needs_expanding(&raw.bytes) {
+                        return Ok(Some(ScanItem::Record(raw)));
+                    }
+                    // A container or array on one line: its members are the records.
+                    self.mode = Mode::Queued(expand_line(raw).into());
                 }
                 Mode::Array { container } => {
                     let container = *container;
@@ -352,51 +361,70 @@ impl<R: BufRead> JsonRecords<R> {
         }
     }
 
-    /// A line in NDJSON mode: a record, or a container whose members become the records.
-    fn line_item(&mut self, raw: RawRecord) -> ScanItem {
-        let trimmed = raw.bytes.trim_ascii();
-        if trimmed.first() == Some(&b'{')
-            && let Some(members) = container_members(trimmed)
-        {
-            let q = members
-                .into_iter()
-                .map(|bytes| RawRecord {
-                    bytes,
-                    line: raw.line,
-                    offset: raw.offset,
-                })
-                .collect();
-            self.mode = Mode::Queued(q);
-            return match self.next_item() {
-                Ok(Some(item)) => item,
-                _ => ScanItem::Record(RawRecord {
-                    bytes: b"{}".to_vec(),
-                    line: raw.line,
-                    offset: raw.offset,
-                }),
-            };
+    /// In NDJSON mode, the next whole lines of the input as one block of about [`CHUNK`]
+    /// bytes (a line longer than that makes a longer block), read into `block`'s allocation.
+    /// The lines are split with [`block_lines`]. None at the end of the input, or when the
+    /// input is not (or no longer) one value per line: then [`Self::next_item`] goes on.
+    pub fn next_block(&mut self, mut block: Vec<u8>) -> Result<Option<LineBlock>, ScanError> {
+        if !matches!(self.mode, Mode::Lines) {
+            return Ok(None);
         }
-        if trimmed.first() == Some(&b'[') {
-            if let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(trimmed) {
-                let q = items
-                    .into_iter()
-                    .map(|v| RawRecord {
-                        bytes: serde_json::to_vec(&v).unwrap_or_default(),
-                        line: raw.line,
-                        offset: raw.offset,
-                    })
-                    .collect();
-                self.mode = Mode::Queued(q);
-                if let Ok(Some(item)) = self.next_item() {
-                    return item;
-                }
+        block.clear();
+        let line = self.line;
+        let offset = self.offset();
+        // What the scanner has read already comes first; then the input is read straight
+        // into the block.
+        block.extend_from_slice(&self.buf[self.pos..]);
+        self.pos = self.buf.len();
+        let mut searched = 0;
+        let cut = loop {
+            if block.len() >= CHUNK
+                && let Some(i) = memchr::memrchr(b'\n', &block[searched..])
+            {
+                break Some(searched + i + 1);
             }
-            return ScanItem::Malformed {
-                raw,
-                reason: "a JSON array line that is not valid JSON".into(),
+            if self.eof {
+                break None;
+            }
+            searched = block.len();
+            let start = block.len();
+            block.resize(start + CHUNK, 0);
+            let n = loop {
+                match std::io::Read::read(&mut self.src, &mut block[start..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        block.truncate(start);
+                        return Err(ScanError::Io {
+                            offset: offset + start as u64,
+                            source: e,
+                        });
+                    }
+                }
             };
+            block.truncate(start + n);
+            if n == 0 {
+                self.eof = true;
+            }
+        };
+        // The partial line after the cut stays for the next block.
+        self.buf.clear();
+        if let Some(cut) = cut {
+            self.buf.extend_from_slice(&block[cut..]);
+            block.truncate(cut);
         }
-        ScanItem::Record(raw)
+        self.base = offset + block.len() as u64;
+        self.pos = 0;
+        if block.is_empty() {
+            self.mode = Mode::Done;
+            return Ok(None);
+        }
+        self.line += memchr::memchr_iter(b'\n', &block).count() as u64;
+        Ok(Some(LineBlock {
+            bytes: block,
+            line,
+            offset,
+        }))
     }
 
     /// The first top-level object: either a container (stream its array) or the first record
@@ -501,19 +529,112 @@ impl<R: BufRead> JsonRecords<R> {
     }
 }
 
-/// If `text` is a container object (`{"records":[...]}` or an OData page), its members' text.
-fn container_members(text: &[u8]) -> Option<Vec<Vec<u8>>> {
-    // Cheap check before parsing the whole line: a container's first key is `records`,
-    // `value` or an `@odata` annotation.
+/// Whole lines of NDJSON input taken together (see [`JsonRecords::next_block`]).
+#[derive(Debug)]
+pub struct LineBlock {
+    pub bytes: Vec<u8>,
+    /// The line number and file offset of the block's first byte.
+    pub line: u64,
+    pub offset: u64,
+}
+
+/// One line of a block: its text (without the line break) and where it starts.
+pub struct BlockLine<'b> {
+    pub bytes: &'b [u8],
+    pub line: u64,
+    pub offset: u64,
+}
+
+/// The lines of a block that hold something (blank lines left out), in order.
+pub fn block_lines(block: &LineBlock) -> impl Iterator<Item = BlockLine<'_>> {
+    let b = &block.bytes;
+    let mut start = 0;
+    let mut line = block.line;
+    std::iter::from_fn(move || {
+        while start < b.len() {
+            let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i);
+            let mut text = &b[start..end];
+            if text.last() == Some(&b'\r') {
+                text = &text[..text.len() - 1];
+            }
+            let here = BlockLine {
+                bytes: text,
+                line,
+                offset: block.offset + start as u64,
+            };
+            start = end + 1;
+            line += 1;
+            if !text.iter().all(|c| c.is_ascii_whitespace()) {
+                return Some(here);
+            }
+        }
+        None
+    })
+}
+
+/// Whether an NDJSON line may hold several records (a container object or an array) rather
+/// than being one: see [`expand_line`].
+pub fn needs_expanding(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    t.first() == Some(&b'[') || (t.first() == Some(&b'{') && container_first_key(t))
+}
+
+/// The items of a line for which [`needs_expanding`] holds: the members of a container or
+/// array (none when it is empty), or the line itself when it is an ordinary record after all.
+pub fn expand_line(raw: RawRecord) -> Vec<ScanItem> {
+    let trimmed = raw.bytes.trim_ascii();
+    if trimmed.first() == Some(&b'{') {
+        return match container_members(trimmed) {
+            Some(members) => members
+                .into_iter()
+                .map(|bytes| {
+                    ScanItem::Record(RawRecord {
+                        bytes,
+                        line: raw.line,
+                        offset: raw.offset,
+                    })
+                })
+                .collect(),
+            None => vec![ScanItem::Record(raw)],
+        };
+    }
+    if trimmed.first() == Some(&b'[')
+        && let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(trimmed)
+    {
+        return items
+            .into_iter()
+            .map(|v| {
+                ScanItem::Record(RawRecord {
+                    bytes: serde_json::to_vec(&v).unwrap_or_default(),
+                    line: raw.line,
+                    offset: raw.offset,
+                })
+            })
+            .collect();
+    }
+    vec![ScanItem::Malformed {
+        raw,
+        reason: "a JSON array line that is not valid JSON".into(),
+    }]
+}
+
+/// Whether the object `text` starts with a container's first key: `records`, `value` or an
+/// `@odata` annotation.
+fn container_first_key(text: &[u8]) -> bool {
     let first_key = text
         .get(1..)
         .map(|t| t.trim_ascii_start())
         .unwrap_or_default();
-    if !(first_key.starts_with(b"\"records\"")
+    first_key.starts_with(b"\"records\"")
         || first_key.starts_with(b"\"value\"")
         || first_key.starts_with(b"\"@odata")
-        || first_key.starts_with(b"\"odata"))
-    {
+        || first_key.starts_with(b"\"odata")
+}
+
+/// If `text` is a container object (`{"records":[...]}` or an OData page), its members' text.
+fn container_members(text: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // Cheap check before parsing the whole line.
+    if !container_first_key(text) {
         return None;
     }
     let Value::Object(m) = serde_json::from_slice::<Value>(text).ok()? else {
@@ -571,6 +692,91 @@ mod tests {
         }
         assert_eq!(out, records(text));
         assert_eq!(out[1], "{\"b\":1}");
+    }
+
+    /// What the mapping threads see when the scanner hands out whole blocks of lines once
+    /// the input is in line mode (as ingest's fast path does).
+    fn block_records(text: &[u8]) -> Vec<(String, u64, u64)> {
+        let mut s = JsonRecords::new(std::io::Cursor::new(text.to_vec()));
+        let mut out = Vec::new();
+        let mut push = |item: ScanItem| {
+            let (raw, bad) = match item {
+                ScanItem::Record(r) => (r, ""),
+                ScanItem::Malformed { raw, .. } => (raw, "BAD:"),
+            };
+            let text = format!("{bad}{}", String::from_utf8_lossy(&raw.bytes));
+            out.push((text, raw.line, raw.offset));
+        };
+        loop {
+            if s.line_mode()
+                && let Some(block) = s.next_block(Vec::new()).expect("scan")
+            {
+                for l in block_lines(&block) {
+                    let raw = RawRecord {
+                        bytes: l.bytes.to_vec(),
+                        line: l.line,
+                        offset: l.offset,
+                    };
+                    if needs_expanding(l.bytes) {
+                        expand_line(raw).into_iter().for_each(&mut push);
+                    } else {
+                        push(ScanItem::Record(raw));
+                    }
+                }
+                continue;
+            }
+            match s.next_item().expect("scan") {
+                Some(item) => push(item),
+                None => break,
+            }
+        }
+        out
+    }
+
+    fn item_records(text: &[u8]) -> Vec<(String, u64, u64)> {
+        let mut s = JsonRecords::new(std::io::Cursor::new(text.to_vec()));
+        let mut out = Vec::new();
+        while let Some(item) = s.next_item().expect("scan") {
+            let (raw, bad) = match item {
+                ScanItem::Record(r) => (r, ""),
+                ScanItem::Malformed { raw, .. } => (raw, "BAD:"),
+            };
+            let text = format!("{bad}{}", String::from_utf8_lossy(&raw.bytes));
+            out.push((text, raw.line, raw.offset));
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_of_lines_hold_the_same_records_lines_and_offsets() {
+        let long = format!("{{\"long\":\"{}\"}}", "x".repeat(3 * CHUNK));
+        let mut many = String::new();
+        for i in 0..40_000 {
+            many.push_str(&format!("{{\"i\":{i},\"pad\":\"{}\"}}\r\n", "p".repeat(i % 97)));
+            if i % 1000 == 0 {
+                many.push_str("   \n\n");
+            }
+            if i % 7919 == 0 {
+                many.push_str("{\"records\":[{\"a\":1},{\"a\":2}]}\n[{\"b\":1}]\n[]\n{\"records\":[]}\n[1,\n");
+            }
+            if i == 20_000 {
+                many.push_str(&long);
+                many.push('\n');
+            }
+        }
+        let inputs = [
+            many.clone(),
+            format!("\u{feff}{many}"),
+            many.trim_end().to_string(),
+            format!("{{\"a\":1}}\n{long}"),
+            "{\"a\":1}\n\n{\"a\":\n{\"a\":3}".to_string(),
+            "{\"a\":1}".to_string(),
+        ];
+        for text in inputs {
+            let want = item_records(text.as_bytes());
+            assert!(!want.is_empty());
+            assert_eq!(block_records(text.as_bytes()), want);
+        }
     }
 
     #[test]

@@ -711,9 +711,6 @@ fn write_batch(
     Ok(batch)
 }
 
-/// Records per piece of work handed to a mapping thread.
-const WORK_RECORDS: usize = 512;
-
 fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> Result<(), String> {
     let mut scan = jsonscan::JsonRecords::new(reader);
     let mut format: Option<Box<dyn Format>> = None;
@@ -751,7 +748,7 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
         }
         let f = pick_json_format(&value, opts)?;
         p.push(Item::Format(f.name()));
-        if !map_record(p, f.as_ref(), &raw) {
+        if !map_record(p, f.as_ref(), &raw.bytes, raw.line, raw.offset) {
             return Ok(());
         }
         format = Some(f);
@@ -772,13 +769,12 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
     }
     // The fast path maps on every core: this thread splits records off the input and hands
     // them out in pieces; each mapping thread types rows into its own table buffers.
-    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Vec<jsonscan::ScanItem>>(workers * 2);
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Work>(workers * 2);
     let work_rx = std::sync::Mutex::new(work_rx);
     // Set when the writing side stopped listening: the mappers then only drain their queue.
     let stopped = std::sync::atomic::AtomicBool::new(false);
-    // Pieces go back to this thread once mapped, with their records' buffers: the next
-    // records are read into them instead of fresh memory.
-    type Done = (Vec<jsonscan::ScanItem>, Vec<Vec<u8>>);
+    // Work goes back to this thread once mapped, with its buffers: the next records are read
+    // into them instead of fresh memory.
     let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -788,24 +784,19 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
             scope.spawn(move || {
                 let mut wp = Producer::new(tx, stored);
                 loop {
-                    let piece = match work_rx.lock() {
+                    let work = match work_rx.lock() {
                         Ok(rx) => rx.recv(),
                         Err(_) => break,
                     };
-                    let Ok(mut piece) = piece else { break };
+                    let Ok(work) = work else { break };
                     if stopped.load(Ordering::Relaxed) {
                         continue;
                     }
-                    let mut buffers = Vec::with_capacity(piece.len());
-                    for item in piece.drain(..) {
-                        let (bytes, go_on) = scanned(&mut wp, f, item);
-                        buffers.push(bytes);
-                        if !go_on {
-                            stopped.store(true, Ordering::Relaxed);
-                            break;
-                        }
+                    let (done, go_on) = map_work(&mut wp, f, work);
+                    if !go_on {
+                        stopped.store(true, Ordering::Relaxed);
                     }
-                    let _ = done_tx.send((piece, buffers));
+                    let _ = done_tx.send(done);
                 }
                 if !stopped.load(Ordering::Relaxed) {
                     wp.finish();
@@ -815,28 +806,59 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
         drop(done_tx);
         let mut piece = Vec::with_capacity(WORK_RECORDS);
         let mut empty: Vec<Vec<jsonscan::ScanItem>> = Vec::new();
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
         let res = (|| -> Result<(), String> {
-            while let Some(item) = scan.next_item().map_err(|e| e.to_string())? {
+            let send = |work: Work| !stopped.load(Ordering::Relaxed) && work_tx.send(work).is_ok();
+            loop {
+                while let Ok(done) = done_rx.try_recv() {
+                    match done {
+                        Done::Items(p, buffers) => {
+                            empty.push(p);
+                            for b in buffers {
+                                scan.recycle(b);
+                            }
+                        }
+                        Done::Block(b)
+                            if blocks.len() < workers * 4 && b.capacity() <= BLOCK_KEEP =>
+                        {
+                            blocks.push(b)
+                        }
+                        Done::Block(_) => {}
+                    }
+                }
+                // One value per line: whole blocks of lines, split by the mapping threads.
+                if scan.line_mode() {
+                    if !piece.is_empty() {
+                        let next = empty
+                            .pop()
+                            .unwrap_or_else(|| Vec::with_capacity(WORK_RECORDS));
+                        if !send(Work::Items(std::mem::replace(&mut piece, next))) {
+                            return Ok(());
+                        }
+                    }
+                    let buf = blocks.pop().unwrap_or_default();
+                    if let Some(block) = scan.next_block(buf).map_err(|e| e.to_string())? {
+                        if !send(Work::Block(block)) {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                }
+                let Some(item) = scan.next_item().map_err(|e| e.to_string())? else {
+                    break;
+                };
                 piece.push(item);
                 if piece.len() >= WORK_RECORDS {
                     let next = empty
                         .pop()
                         .unwrap_or_else(|| Vec::with_capacity(WORK_RECORDS));
-                    if stopped.load(Ordering::Relaxed)
-                        || work_tx.send(std::mem::replace(&mut piece, next)).is_err()
-                    {
+                    if !send(Work::Items(std::mem::replace(&mut piece, next))) {
                         return Ok(());
-                    }
-                    while let Ok((p, buffers)) = done_rx.try_recv() {
-                        empty.push(p);
-                        for b in buffers {
-                            scan.recycle(b);
-                        }
                     }
                 }
             }
             if !piece.is_empty() {
-                let _ = work_tx.send(piece);
+                send(Work::Items(piece));
             }
             Ok(())
         })();
@@ -845,12 +867,73 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
     })
 }
 
+/// Records per piece of work handed to a mapping thread.
+const WORK_RECORDS: usize = 512;
+
+/// Line blocks larger than this (made by a very long line) are not kept for reuse.
+const BLOCK_KEEP: usize = 4 << 20;
+
+/// A piece of work for a mapping thread.
+enum Work {
+    /// Records (or malformed stretches) the scanner split off.
+    Items(Vec<jsonscan::ScanItem>),
+    /// Whole lines of NDJSON input, split by the mapping thread.
+    Block(jsonscan::LineBlock),
+}
+
+/// Work mapped, given back for its memory: the emptied piece and its records' buffers, or
+/// the block.
+enum Done {
+    Items(Vec<jsonscan::ScanItem>, Vec<Vec<u8>>),
+    Block(Vec<u8>),
+}
+
+/// Maps a piece of work; says whether to go on.
+fn map_work(p: &mut Producer, f: &dyn Format, work: Work) -> (Done, bool) {
+    match work {
+        Work::Items(mut piece) => {
+            let mut buffers = Vec::with_capacity(piece.len());
+            let mut go_on = true;
+            for item in piece.drain(..) {
+                let (bytes, ok) = scanned(p, f, item);
+                buffers.push(bytes);
+                if !ok {
+                    go_on = false;
+                    break;
+                }
+            }
+            (Done::Items(piece, buffers), go_on)
+        }
+        Work::Block(block) => {
+            let mut go_on = true;
+            for line in jsonscan::block_lines(&block) {
+                go_on = if jsonscan::needs_expanding(line.bytes) {
+                    let raw = jsonscan::RawRecord {
+                        bytes: line.bytes.to_vec(),
+                        line: line.line,
+                        offset: line.offset,
+                    };
+                    jsonscan::expand_line(raw)
+                        .into_iter()
+                        .all(|item| scanned(p, f, item).1)
+                } else {
+                    map_record(p, f, line.bytes, line.line, line.offset)
+                };
+                if !go_on {
+                    break;
+                }
+            }
+            (Done::Block(block.bytes), go_on)
+        }
+    }
+}
+
 /// Takes one item the scanner produced: a record to map, or malformed text to reject. Gives
 /// back the item's buffer (for the scanner to reuse) and whether to go on.
 fn scanned(p: &mut Producer, f: &dyn Format, item: jsonscan::ScanItem) -> (Vec<u8>, bool) {
     match item {
         jsonscan::ScanItem::Record(raw) => {
-            let go_on = map_record(p, f, &raw);
+            let go_on = map_record(p, f, &raw.bytes, raw.line, raw.offset);
             (raw.bytes, go_on)
         }
         jsonscan::ScanItem::Malformed { raw, reason } => {
@@ -861,35 +944,29 @@ fn scanned(p: &mut Producer, f: &dyn Format, item: jsonscan::ScanItem) -> (Vec<u
 }
 
 /// Maps one JSON record: on the fast path when the format has one, else parsed in full.
-fn map_record(p: &mut Producer, f: &dyn Format, raw: &jsonscan::RawRecord) -> bool {
+fn map_record(p: &mut Producer, f: &dyn Format, bytes: &[u8], line: u64, offset: u64) -> bool {
     if f.raw() {
         // SIMD validation first (records are mostly ASCII); std's only to explain a failure.
-        let text =
-            simdutf8::basic::from_utf8(&raw.bytes).or_else(|_| std::str::from_utf8(&raw.bytes));
+        let text = simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes));
         return match text {
-            Ok(text) => p.record_raw(f, text, raw.line, raw.offset),
+            Ok(text) => p.record_raw(f, text, line, offset),
             Err(e) => p.reject(
-                &raw.bytes,
-                raw.line,
-                raw.offset,
+                bytes,
+                line,
+                offset,
                 format!("invalid JSON: the record is not UTF-8 ({e})"),
             ),
         };
     }
-    match serde_json::from_slice::<Value>(&raw.bytes) {
-        Ok(v) if v.is_object() => p.record(f, v, &raw.bytes, raw.line, raw.offset),
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) if v.is_object() => p.record(f, v, bytes, line, offset),
         Ok(_) => p.reject(
-            &raw.bytes,
-            raw.line,
-            raw.offset,
+            bytes,
+            line,
+            offset,
             "expected a JSON object as a record".into(),
         ),
-        Err(e) => p.reject(
-            &raw.bytes,
-            raw.line,
-            raw.offset,
-            format!("invalid JSON: {e}"),
-        ),
+        Err(e) => p.reject(bytes, line, offset, format!("invalid JSON: {e}")),
     }
 }
 

@@ -33,7 +33,7 @@ const ROW_GROUP_ROWS: usize = 64 * 1024;
 const OPEN_BUFFER_BYTES: usize = 64 << 20;
 
 /// Batch memory written between two checks of the open files' buffers.
-const CHECK_EVERY_BYTES: usize = 4 << 20;
+const CHECK_EVERY_BYTES: usize = 16 << 20;
 
 /// A column's dictionary page beyond this falls back to plain encoding: kept small because
 /// every open file holds one dictionary per column.
