@@ -362,9 +362,12 @@ impl TableBuffer {
     }
 
     fn append_row(&mut self, cells: Vec<(usize, Cell<'_>)>, id: u64) -> Result<(), String> {
+        // One pass: values that do not fit an int column, and the row's time (a column set
+        // twice: the last setting wins).
+        let mut time = None;
         for (idx, cell) in &cells {
-            if self.types[*idx] == KqlType::Int
-                && let Cell::Int(i) = cell
+            if let Cell::Int(i) = cell
+                && self.types[*idx] == KqlType::Int
                 && i32::try_from(*i).is_err()
             {
                 return Err(format!(
@@ -372,18 +375,13 @@ impl TableBuffer {
                     self.columns[*idx].name
                 ));
             }
-        }
-        // A column set twice: the last setting wins.
-        let time = self.time_col.and_then(|t| {
-            cells
-                .iter()
-                .rev()
-                .find(|(i, _)| *i == t)
-                .and_then(|(_, c)| match c {
+            if Some(*idx) == self.time_col {
+                time = match cell {
                     Cell::Ticks(v) | Cell::Int(v) => Some(*v),
                     _ => None,
-                })
-        });
+                };
+            }
+        }
         let day = time.map(|t| t.div_euclid(TICKS_PER_DAY));
         let p = match self.parts.get(self.last_part) {
             Some(p) if p.day == day => self.last_part,

@@ -362,66 +362,69 @@ impl<R: BufRead> JsonRecords<R> {
     }
 
     /// In NDJSON mode, the next whole lines of the input as one block of about [`CHUNK`]
-    /// bytes (a line longer than that makes a longer block), read into `block`'s allocation.
-    /// The lines are split with [`block_lines`]. None at the end of the input, or when the
-    /// input is not (or no longer) one value per line: then [`Self::next_item`] goes on.
+    /// bytes (a line longer than that makes a longer block), read into `block`'s allocation
+    /// (whose bytes are overwritten: a recycled block is not zeroed again). The lines are
+    /// split with [`block_lines`]. None at the end of the input, or when the input is not
+    /// (or no longer) one value per line: then [`Self::next_item`] goes on.
     pub fn next_block(&mut self, mut block: Vec<u8>) -> Result<Option<LineBlock>, ScanError> {
         if !matches!(self.mode, Mode::Lines) {
             return Ok(None);
         }
-        block.clear();
         let line = self.line;
         let offset = self.offset();
         // What the scanner has read already comes first; then the input is read straight
-        // into the block.
-        block.extend_from_slice(&self.buf[self.pos..]);
+        // into the block. `filled` bytes of it hold input.
+        let pending = &self.buf[self.pos..];
+        let mut filled = pending.len();
+        if block.len() < filled {
+            block.resize(filled, 0);
+        }
+        block[..filled].copy_from_slice(pending);
         self.pos = self.buf.len();
         let mut searched = 0;
         let cut = loop {
-            if block.len() >= CHUNK
-                && let Some(i) = memchr::memrchr(b'\n', &block[searched..])
+            if filled >= CHUNK
+                && let Some(i) = memchr::memrchr(b'\n', &block[searched..filled])
             {
-                break Some(searched + i + 1);
+                break searched + i + 1;
             }
             if self.eof {
-                break None;
+                break filled;
             }
-            searched = block.len();
-            let start = block.len();
-            block.resize(start + CHUNK, 0);
+            searched = filled;
+            if block.len() < filled + CHUNK {
+                block.resize(filled + CHUNK, 0);
+            }
             let n = loop {
-                match std::io::Read::read(&mut self.src, &mut block[start..]) {
+                match std::io::Read::read(&mut self.src, &mut block[filled..filled + CHUNK]) {
                     Ok(n) => break n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
-                        block.truncate(start);
                         return Err(ScanError::Io {
-                            offset: offset + start as u64,
+                            offset: offset + filled as u64,
                             source: e,
                         });
                     }
                 }
             };
-            block.truncate(start + n);
+            filled += n;
             if n == 0 {
                 self.eof = true;
             }
         };
         // The partial line after the cut stays for the next block.
         self.buf.clear();
-        if let Some(cut) = cut {
-            self.buf.extend_from_slice(&block[cut..]);
-            block.truncate(cut);
-        }
-        self.base = offset + block.len() as u64;
+        self.buf.extend_from_slice(&block[cut..filled]);
+        self.base = offset + cut as u64;
         self.pos = 0;
-        if block.is_empty() {
+        if cut == 0 {
             self.mode = Mode::Done;
             return Ok(None);
         }
-        self.line += memchr::memchr_iter(b'\n', &block).count() as u64;
+        self.line += memchr::memchr_iter(b'\n', &block[..cut]).count() as u64;
         Ok(Some(LineBlock {
             bytes: block,
+            len: cut,
             line,
             offset,
         }))
@@ -532,7 +535,9 @@ impl<R: BufRead> JsonRecords<R> {
 /// Whole lines of NDJSON input taken together (see [`JsonRecords::next_block`]).
 #[derive(Debug)]
 pub struct LineBlock {
+    /// The lines are `bytes[..len]` (the rest is spare room of the allocation).
     pub bytes: Vec<u8>,
+    pub len: usize,
     /// The line number and file offset of the block's first byte.
     pub line: u64,
     pub offset: u64,
@@ -547,7 +552,7 @@ pub struct BlockLine<'b> {
 
 /// The lines of a block that hold something (blank lines left out), in order.
 pub fn block_lines(block: &LineBlock) -> impl Iterator<Item = BlockLine<'_>> {
-    let b = &block.bytes;
+    let b = &block.bytes[..block.len];
     let mut start = 0;
     let mut line = block.line;
     std::iter::from_fn(move || {
@@ -752,12 +757,17 @@ mod tests {
         let long = format!("{{\"long\":\"{}\"}}", "x".repeat(3 * CHUNK));
         let mut many = String::new();
         for i in 0..40_000 {
-            many.push_str(&format!("{{\"i\":{i},\"pad\":\"{}\"}}\r\n", "p".repeat(i % 97)));
+            many.push_str(&format!(
+                "{{\"i\":{i},\"pad\":\"{}\"}}\r\n",
+                "p".repeat(i % 97)
+            ));
             if i % 1000 == 0 {
                 many.push_str("   \n\n");
             }
             if i % 7919 == 0 {
-                many.push_str("{\"records\":[{\"a\":1},{\"a\":2}]}\n[{\"b\":1}]\n[]\n{\"records\":[]}\n[1,\n");
+                many.push_str(
+                    "{\"records\":[{\"a\":1},{\"a\":2}]}\n[{\"b\":1}]\n[]\n{\"records\":[]}\n[1,\n",
+                );
             }
             if i == 20_000 {
                 many.push_str(&long);

@@ -14,8 +14,8 @@ pub enum Src<'a> {
     Json(&'a str),
     /// A string value.
     Text(Cow<'a, str>),
-    /// A parsed JSON value.
-    Value(Value),
+    /// A parsed JSON value (boxed: the other variants are small, and rows hold many).
+    Value(Box<Value>),
 }
 
 impl Src<'_> {
@@ -37,7 +37,7 @@ impl Src<'_> {
         match self {
             Src::Json(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
             Src::Text(t) => Value::String(t.to_string()),
-            Src::Value(v) => v.clone(),
+            Src::Value(v) => v.as_ref().clone(),
         }
     }
 
@@ -114,7 +114,7 @@ impl<'a> RawRow<'a> {
         let mut cols = Map::new();
         for (k, v) in self.cols {
             let v = match v {
-                Src::Value(v) => v,
+                Src::Value(v) => *v,
                 other => other.to_value(),
             };
             cols.insert(k.into_owned(), v);
@@ -129,7 +129,7 @@ impl<'a> RawRow<'a> {
     pub fn from_row(row: Row) -> RawRow<'static> {
         let mut out = RawRow::new(row.table);
         for (k, v) in row.cols {
-            out.set(k, Src::Value(v));
+            out.set(k, Src::Value(Box::new(v)));
         }
         out
     }
@@ -192,6 +192,6 @@ impl<'a> Field<'a> for &'a Value {
         self.as_bool()
     }
     fn src(self) -> Src<'a> {
-        Src::Value(self.clone())
+        Src::Value(Box::new(self.clone()))
     }
 }
