@@ -4,9 +4,14 @@ generated Graph sign-in JSON, in the same run. Prints MB/s and rows/s (medians o
 the tools taking turns), peak memory (max RSS of each child process, highest run) for both,
 and Peregrine's throughput over DuckDB's (above 1 means Peregrine is faster). DuckDB runs in a child process too, with its default threads.
 
-  python3 bench/ingest.py --bin $CARGO_TARGET_DIR/release/peregrine --gb 1
+  python3 bench/ingest.py --bin $CARGO_TARGET_DIR/release/peregrine --gb 1 [--order time|days]
+
+The records come newest first over 28 days (`--order time`, the order of Graph's
+/auditLogs/signIns and its downloads), or round-robin over the 28 days (`--order days`, a
+stress case for the store's per-day partitioning that no export produces).
 """
 import argparse
+import datetime
 import json
 import os
 import random
@@ -26,7 +31,7 @@ APPS = [("00000002-0000-0ff1-ce00-000000000000", "Office 365 Exchange Online"),
 CLIENTS = ["Browser", "Mobile Apps and Desktop clients", "Exchange ActiveSync", "IMAP4", "Other clients"]
 
 
-def signin(rng, i, users):
+def signin(rng, i, users, created):
     u = rng.randrange(users)
     c, city = rng.choice(COUNTRIES)
     app_id, app = rng.choice(APPS)
@@ -34,7 +39,7 @@ def signin(rng, i, users):
     inter = rng.random() < 0.6
     return {
         "id": f"{i:08x}-0000-4000-8000-{rng.getrandbits(48):012x}",
-        "createdDateTime": f"2026-10-{1 + i % 28:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(10**7):07d}Z",
+        "createdDateTime": created,
         "userDisplayName": f"User {u}", "userPrincipalName": f"user{u}@contoso.com",
         "userId": f"{u:08x}-1111-4222-8333-444455556666",
         "appId": app_id, "appDisplayName": app,
@@ -58,13 +63,36 @@ def signin(rng, i, users):
     }
 
 
-def generate(path, target_bytes, users, seed):
+# Average generated line, to spread the records over DAYS when they come in time order.
+LINE_BYTES = 1394
+DAYS = 28
+START = datetime.datetime(2026, 10, 1, tzinfo=datetime.timezone.utc)
+
+
+def created(rng, i, order, est_rows):
+    """createdDateTime of the i-th record. `time`: newest first, evenly over DAYS days, as the
+    Graph API (/auditLogs/signIns is sorted by createdDateTime, descending), its portal downloads
+    and hourly diagnostic-settings blobs hand sign-ins over. `days`: consecutive records
+    round-robin over DAYS days at random times of day, an order no export has (a stress case
+    for the per-day partitioning)."""
+    if order == "days":
+        return (f"2026-10-{1 + i % DAYS:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:"
+                f"{rng.randrange(60):02d}.{rng.randrange(10**7):07d}Z")
+    span = DAYS * 86400 * 10**7
+    ticks = span - 1 - (i * span) // max(est_rows, 1)
+    t = START + datetime.timedelta(microseconds=ticks // 10)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ticks % 10**7:07d}Z"
+
+
+def generate(path, target_bytes, users, seed, order):
     rng = random.Random(seed)
     rows = 0
+    est_rows = target_bytes // LINE_BYTES
     with open(path, "w") as f:
         size = 0
         while size < target_bytes:
-            line = json.dumps(signin(rng, rows, users), separators=(",", ":")) + "\n"
+            rec = signin(rng, rows, users, created(rng, rows, order, est_rows))
+            line = json.dumps(rec, separators=(",", ":")) + "\n"
             f.write(line)
             size += len(line)
             rows += 1
@@ -102,15 +130,18 @@ def main():
     ap.add_argument("--users", type=int, default=50_000)
     ap.add_argument("--dir", default=None)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--order", choices=["time", "days"], default="time",
+                    help="record order: time (newest first, as exports come) or days "
+                         "(round-robin over the days, a stress case)")
     ap.add_argument("--reps", type=int, default=3,
                     help="runs of each tool, interleaved; medians are reported")
     a = ap.parse_args()
     work = a.dir or tempfile.mkdtemp(prefix="peregrine-ingest-bench-")
     os.makedirs(work, exist_ok=True)
-    src = os.path.join(work, "signins.json")
+    src = os.path.join(work, f"signins-{a.order}-{a.gb:g}gb.json")
     if not os.path.exists(src):
-        print(f"generating {a.gb} GB of Graph sign-ins in {src} …", flush=True)
-        generate(src, int(a.gb * 1e9), a.users, a.seed)
+        print(f"generating {a.gb} GB of Graph sign-ins ({a.order} order) in {src} …", flush=True)
+        generate(src, int(a.gb * 1e9), a.users, a.seed, a.order)
     size = os.path.getsize(src)
     with open(src) as f:
         rows = sum(1 for _ in f)
@@ -132,7 +163,7 @@ def main():
     p_rss = max(r for _, r in p_runs)
     d_rss = max(r for _, r in d_runs)
     mb = size / 1e6
-    print(f"input: {mb:.0f} MB, {rows} Graph sign-ins (NDJSON)")
+    print(f"input: {mb:.0f} MB, {rows} Graph sign-ins (NDJSON, {a.order} order)")
     print(f"{'':12} {'MB/s':>8} {'rows/s':>10} {'peak MiB':>9}")
     print(f"{'peregrine':12} {mb / p_wall:8.1f} {rows / p_wall:10.0f} {p_rss:9.0f}")
     print(f"{'duckdb':12} {mb / d_wall:8.1f} {rows / d_wall:10.0f} {d_rss:9.0f}")

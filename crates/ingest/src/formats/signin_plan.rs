@@ -330,6 +330,7 @@ impl<'a> SlotRow<'a> {
     }
 
     /// Sets a slot (a later setting wins).
+    #[inline]
     pub fn set(&mut self, slot: usize, v: Src<'a>) {
         if slot >= self.vals.len() {
             self.vals.resize_with(slot + 1, || None);
@@ -338,11 +339,13 @@ impl<'a> SlotRow<'a> {
     }
 
     /// The slot's value unless absent or null.
+    #[inline]
     pub fn get(&self, slot: usize) -> Option<&Src<'a>> {
         self.vals.get(slot)?.as_ref().filter(|v| !v.is_null())
     }
 
     /// Sets a slot unless it holds a non-null value.
+    #[inline]
     pub fn set_default(&mut self, slot: usize, v: Src<'a>) {
         if self.get(slot).is_none() {
             self.set(slot, v);
@@ -362,7 +365,8 @@ impl<'a> SlotRow<'a> {
 #[derive(Debug, Default)]
 pub struct Plans {
     plans: Vec<Plan>,
-    last: usize,
+    /// The plan used last, per table (records of an export alternate between tables).
+    last: Vec<(&'static str, usize)>,
 }
 
 /// Shapes remembered at once; beyond, the oldest are dropped.
@@ -374,10 +378,10 @@ impl Plans {
     /// The index of the plan for records of `table` with `members`' keys, compiled on first
     /// sight.
     pub fn find<F>(&mut self, table: &'static str, members: &[(Cow<'_, str>, F)]) -> usize {
-        if let Some(p) = self.plans.get(self.last)
-            && p.fits(table, members)
+        if let Some(&(_, i)) = self.last.iter().find(|(t, _)| *t == table)
+            && self.plans.get(i).is_some_and(|p| p.fits(table, members))
         {
-            return self.last;
+            return i;
         }
         let i = match self.plans.iter().position(|p| p.fits(table, members)) {
             Some(i) => i,
@@ -390,6 +394,8 @@ impl Plans {
                     // input: a record of a million members must not be remembered 64 times).
                     self.plans.retain(|p| p.keys.len() <= MAX_KEYS);
                 }
+                // Indices moved: the per-table memory starts over.
+                self.last.clear();
                 self.plans.push(Plan::compile(
                     table,
                     members.iter().map(|(k, _)| k.as_ref()),
@@ -397,7 +403,10 @@ impl Plans {
                 self.plans.len() - 1
             }
         };
-        self.last = i;
+        match self.last.iter_mut().find(|(t, _)| *t == table) {
+            Some(l) => l.1 = i,
+            None => self.last.push((table, i)),
+        }
         i
     }
 
