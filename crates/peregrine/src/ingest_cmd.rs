@@ -73,6 +73,7 @@ impl ingest::Progress for Bar {
 }
 
 pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
+    small_pages();
     let root = store_root(&args.store);
     let format = (args.format != "auto").then(|| args.format.clone());
     let opts = ingest::Options {
@@ -216,3 +217,14 @@ fn human_bytes(b: u64) -> String {
 }
 
 pub use ingest::summary::grid;
+
+/// Ingest keeps many buffers that grow a little at a time (a builder per column and day, a
+/// writer per column and file): with transparent huge pages, each first touch of one zeroes
+/// 2 MB, and the process keeps every huge page it touched. Measured on the ingest benchmark
+/// run after another process freed its memory (4 runs each, medians): system time 1.65 s with
+/// huge pages, 0.78 s without; peak memory 670 vs 592 MiB.
+fn small_pages() {
+    // Kernels without the setting (before 3.15) keep huge pages: ingest works the same.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
+}

@@ -30,7 +30,7 @@ const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// Memory the open files of a transaction may hold (pages, dictionaries) before the largest
 /// is cut.
-const OPEN_BUFFER_BYTES: usize = 64 << 20;
+const OPEN_BUFFER_BYTES: usize = 32 << 20;
 
 /// Batch memory written between two checks of the open files' buffers.
 const CHECK_EVERY_BYTES: usize = 16 << 20;
