@@ -790,6 +790,15 @@ mod tests {
     }
 
     #[test]
+    fn empty_container_and_array_lines_hold_no_records() {
+        // At the end of the input too (these once came out as a record `{}` there).
+        assert_eq!(
+            records("{\"a\":1}\n{\"records\":[]}\n[]\n{\"a\":2}\n[]\n{\"records\":[]}\n"),
+            ["{\"a\":1}", "{\"a\":2}"]
+        );
+    }
+
+    #[test]
     fn ndjson_lines() {
         assert_eq!(
             records("{\"a\":1}\n\n{\"a\":2}\r\n"),
