@@ -740,25 +740,34 @@ mod tests {
                 .find(|&j| b[j] == b'"' || b[j] == b'\\' || b[j] < 0x20)
                 .unwrap_or(b.len())
         };
-        let base = "abcdéfgh ijklmnopqrstuvwxyz0123456789".as_bytes();
-        for special in [b'"', b'\\', b'\n', 0u8, 0x1f] {
-            for at in 0..base.len() {
-                let mut b = base.to_vec();
-                b[at] = special;
-                // A second special byte further on must not hide the first.
-                if at + 3 < b.len() {
-                    b[at + 3] = b'"';
-                }
-                for start in 0..=at {
-                    assert_eq!(
-                        plain_run_end(&b, start),
-                        naive(&b, start),
-                        "{b:?} from {start}"
-                    );
+        let short = "abcdéfgh ijklmnopqrstuvwxyz0123456789".as_bytes();
+        let long = "abcdéfgh ijklmnopqrstuvwxyz0123456789 Mozilla/5.0 (Windows NT 10.0) Edge/120"
+            .as_bytes();
+        let specials = [b'"', b'\\', b'\n', 0u8, 0x1f];
+        for base in [short, long] {
+            for special in specials {
+                for second in specials {
+                    for at in 0..base.len() {
+                        let mut b = base.to_vec();
+                        b[at] = special;
+                        // A second special byte further on must not hide the first.
+                        if at + 3 < b.len() {
+                            b[at + 3] = second;
+                        }
+                        for start in 0..=at {
+                            assert_eq!(
+                                plain_run_end(&b, start),
+                                naive(&b, start),
+                                "{b:?} from {start}"
+                            );
+                        }
+                    }
                 }
             }
+            for start in 0..=base.len() {
+                assert_eq!(plain_run_end(base, start), base.len());
+            }
         }
-        assert_eq!(plain_run_end(base, 0), base.len());
     }
 
     #[test]
