@@ -35,12 +35,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use store::{ColumnDef, Store, Transaction};
 pub use summary::{FileReport, Summary, TableCounts};
 
-/// Hand a table's buffered rows to the writer past either bound. Small, with one hand-over
-/// queued at most (see `pipeline`): rows in flight are memory touched for the first time, the
-/// dearest part of ingest on virtual machines (measured on the ingest benchmark: 16k rows /
-/// 16 MB and three queued hand-overs held 60-150 MB more, and spent more time, than this).
-const FLUSH_ROWS: usize = 8 * 1024;
-const FLUSH_BYTES: usize = 8 << 20;
+/// Hand a table's buffered rows to the writer past either bound, with one hand-over queued
+/// at most (see `pipeline`): rows in flight are memory touched for the first time, the dearest
+/// part of ingest on virtual machines (measured on the ingest benchmark: three queued
+/// hand-overs held 60-150 MB more and spent more time). Halving the bounds saved another
+/// 120 MB but cost 8% on records spread over many days (smaller one-day batches), and gained
+/// nothing on time-ordered ones.
+const FLUSH_ROWS: usize = 16 * 1024;
+const FLUSH_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
