@@ -816,22 +816,6 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
         let res = (|| -> Result<(), String> {
             let send = |work: Work| !stopped.load(Ordering::Relaxed) && work_tx.send(work).is_ok();
             loop {
-                while let Ok(done) = done_rx.try_recv() {
-                    match done {
-                        Done::Items(p, buffers) => {
-                            empty.push(p);
-                            for b in buffers {
-                                scan.recycle(b);
-                            }
-                        }
-                        Done::Block(b)
-                            if blocks.len() < workers * 4 && b.capacity() <= BLOCK_KEEP =>
-                        {
-                            blocks.push(b)
-                        }
-                        Done::Block(_) => {}
-                    }
-                }
                 // One value per line: whole blocks of lines, split by the mapping threads.
                 if scan.line_mode() {
                     if !piece.is_empty() {
@@ -847,6 +831,7 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
                         if !send(Work::Block(block)) {
                             return Ok(());
                         }
+                        reclaim(&done_rx, &mut scan, &mut empty, &mut blocks, workers * 4);
                         continue;
                     }
                 }
@@ -861,6 +846,7 @@ fn produce_json(reader: &mut dyn BufRead, opts: &Options, p: &mut Producer) -> R
                     if !send(Work::Items(std::mem::replace(&mut piece, next))) {
                         return Ok(());
                     }
+                    reclaim(&done_rx, &mut scan, &mut empty, &mut blocks, workers * 4);
                 }
             }
             if !piece.is_empty() {
@@ -892,6 +878,31 @@ enum Work {
 enum Done {
     Items(Vec<jsonscan::ScanItem>, Vec<Vec<u8>>),
     Block(Vec<u8>),
+}
+
+/// Takes back the memory of work mapped since the last call: emptied pieces, record buffers
+/// (for the scanner to read into) and line blocks (at most `max_blocks`).
+fn reclaim<R: BufRead>(
+    done: &std::sync::mpsc::Receiver<Done>,
+    scan: &mut jsonscan::JsonRecords<R>,
+    empty: &mut Vec<Vec<jsonscan::ScanItem>>,
+    blocks: &mut Vec<Vec<u8>>,
+    max_blocks: usize,
+) {
+    while let Ok(d) = done.try_recv() {
+        match d {
+            Done::Items(p, buffers) => {
+                empty.push(p);
+                for b in buffers {
+                    scan.recycle(b);
+                }
+            }
+            Done::Block(b) if blocks.len() < max_blocks && b.capacity() <= BLOCK_KEEP => {
+                blocks.push(b)
+            }
+            Done::Block(_) => {}
+        }
+    }
 }
 
 /// Maps a piece of work; says whether to go on.
