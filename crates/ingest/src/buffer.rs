@@ -5,9 +5,10 @@
 //! nothing else. Columns the schema does not know are added on first sight (type from the
 //! value) and back-filled with nulls.
 
-use crate::coerce::{Cell, coerce, coerce_raw, infer_type};
+use crate::coerce::{Cell, coerce, coerce_json, infer_type};
 use crate::formats::signin_plan::{Plan, SlotRow};
 use crate::formats::{RawRow, Src};
+use crate::rawjson::Canonical;
 use engine::KqlType;
 use engine::datafusion::arrow::array::{
     ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder,
@@ -276,7 +277,8 @@ impl TableBuffer {
                 continue;
             };
             let ty = self.types[idx];
-            let cell = coerce_src(v, ty).map_err(|e| format!("column {k} ({ty}): {e}"))?;
+            let cell = coerce_src(v, ty, Canonical::Unknown)
+                .map_err(|e| format!("column {k} ({ty}): {e}"))?;
             cells.push((idx, cell));
         }
         self.append_row(cells, id)
@@ -284,18 +286,21 @@ impl TableBuffer {
 
     /// Appends one row mapped by `plan` (see [`crate::formats::signin_plan`]), or says which
     /// column's value does not fit. The plan remembers each slot's column in this buffer.
+    /// `form` is what the walk of the source record learnt of its raw texts (the row's raw
+    /// values are parts of that record).
     pub fn push_slots(
         &mut self,
         plan: &mut Plan,
         row: &SlotRow<'_>,
         id: u64,
+        form: Canonical,
     ) -> Result<(), String> {
-        let cells = match self.slot_cells(plan, row, false)? {
+        let cells = match self.slot_cells(plan, row, false, form)? {
             Some(cells) => cells,
             None => {
                 // A value for a column not resolved yet (the first rows of a shape).
                 self.resolve_columns(plan, row);
-                self.slot_cells(plan, row, true)?.unwrap_or_default()
+                self.slot_cells(plan, row, true, form)?.unwrap_or_default()
             }
         };
         self.append_row(cells, id)
@@ -308,6 +313,7 @@ impl TableBuffer {
         plan: &mut Plan,
         row: &'r SlotRow<'_>,
         resolved: bool,
+        form: Canonical,
     ) -> Result<Option<Vec<(usize, Cell<'r>)>>, String> {
         let (names, columns) = plan.columns_mut();
         let mut cells = crate::reuse::emptied(std::mem::take(&mut self.spare_cells), no_cell);
@@ -331,7 +337,7 @@ impl TableBuffer {
                 }
             };
             let ty = self.types[idx];
-            let cell = coerce_src(v, ty).map_err(|e| {
+            let cell = coerce_src(v, ty, form).map_err(|e| {
                 let name = names.get(slot).map_or("?", |n| n.as_ref());
                 format!("column {name} ({ty}): {e}")
             })?;
@@ -476,10 +482,11 @@ fn no_cell<'a>() -> (usize, Cell<'a>) {
     (0, Cell::Null)
 }
 
-/// A fast-path value as a cell of type `ty`.
-fn coerce_src<'a>(v: &'a Src<'_>, ty: KqlType) -> Result<Cell<'a>, String> {
+/// A fast-path value as a cell of type `ty`; `form` is what the walk of the record learnt of
+/// its raw texts.
+fn coerce_src<'a>(v: &'a Src<'_>, ty: KqlType, form: Canonical) -> Result<Cell<'a>, String> {
     match v {
-        Src::Json(r) => coerce_raw(r, ty),
+        Src::Json(r) => coerce_json(r, ty, form),
         Src::Text(t) => crate::coerce::coerce_str(t, None, ty),
         Src::Value(v) => coerce(v, ty),
     }

@@ -2,7 +2,7 @@
 //! Analytics stores it: `"0"`, `0` and `false` all reach a bool or long column; JSON text in a
 //! cell becomes a dynamic value; an empty cell is null.
 
-use crate::rawjson;
+use crate::rawjson::{self, Canonical};
 use engine::KqlType;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -37,9 +37,19 @@ pub fn coerce(v: &Value, ty: KqlType) -> Result<Cell<'_>, String> {
 /// A raw JSON value (text validated by [`crate::rawjson`]) as a cell of type `ty`: the same
 /// result [`coerce`] gives for the parsed value, without building it.
 pub fn coerce_raw(raw: &str, ty: KqlType) -> Result<Cell<'_>, String> {
+    coerce_json(raw, ty, Canonical::Unknown)
+}
+
+/// [`coerce_raw`] for a value text whose form the record's walk may know: a canonical text
+/// is used as it is (no escapes to decode, nothing to compact).
+pub fn coerce_json(raw: &str, ty: KqlType, form: Canonical) -> Result<Cell<'_>, String> {
+    let canonical = form == Canonical::Yes;
     match raw.as_bytes().first() {
         Some(b'"') => {
             let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
+            if canonical {
+                return coerce_str(inner, Some(raw), ty);
+            }
             let s = rawjson::unescape(inner)?;
             let token = matches!(s, Cow::Borrowed(_)).then_some(raw);
             match s {
@@ -50,8 +60,14 @@ pub fn coerce_raw(raw: &str, ty: KqlType) -> Result<Cell<'_>, String> {
         Some(b'n') => Ok(Cell::Null),
         Some(b't') => coerce_bool(true, ty),
         Some(b'f') => coerce_bool(false, ty),
-        Some(b'{') => coerce_nested("an object".into(), || rawjson::compact(raw), ty),
-        Some(b'[') => coerce_nested("an array".into(), || rawjson::compact(raw), ty),
+        Some(c @ (b'{' | b'[')) => {
+            let what = if *c == b'{' { "an object" } else { "an array" };
+            let text = || match form {
+                Canonical::Yes => Ok(Cow::Borrowed(raw)),
+                Canonical::Unknown => rawjson::compact(raw),
+            };
+            coerce_nested(what.into(), text, ty)
+        }
         Some(_) => {
             let plain = raw.bytes().all(|c| c.is_ascii_digit() || c == b'-');
             match ty {
@@ -66,7 +82,7 @@ pub fn coerce_raw(raw: &str, ty: KqlType) -> Result<Cell<'_>, String> {
                     }
                 }
                 // The token is the text serde_json would print for the number.
-                KqlType::String | KqlType::Dynamic if rawjson::prints_as_is(raw) => {
+                KqlType::String | KqlType::Dynamic if canonical || rawjson::prints_as_is(raw) => {
                     return Ok(Cell::Text(Cow::Borrowed(raw)));
                 }
                 _ => {}
@@ -346,12 +362,21 @@ mod tests {
             KqlType::DateTime,
             KqlType::TimeSpan,
         ];
+        let mut canonical = 0;
         for raw in raws {
             let v: Value = serde_json::from_str(raw).expect("valid test JSON");
+            // The walk of a record holding the value says whether it is canonical; then the
+            // text is used as it is, with the same result.
+            let rec = format!("{{\"v\":{raw}}}");
+            let mut members = Vec::new();
+            let form = rawjson::object_members_into(&rec, &mut members).expect("valid record");
+            canonical += usize::from(form == Canonical::Yes);
             for ty in types {
                 assert_eq!(coerce_raw(raw, ty), coerce(&v, ty), "{raw} as {ty}");
+                assert_eq!(coerce_json(raw, ty, form), coerce(&v, ty), "{raw} as {ty}");
             }
         }
+        assert!(canonical > 10, "{canonical}");
     }
 
     #[test]

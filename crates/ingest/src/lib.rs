@@ -274,6 +274,15 @@ enum Item {
 
 const CHUNK_ITEMS: usize = 2048;
 
+/// A source record on the fast path: its text, where it was, and what its validating walk
+/// learnt of its members' value texts.
+struct Record<'r> {
+    raw: &'r [u8],
+    line: u64,
+    offset: u64,
+    form: rawjson::Canonical,
+}
+
 /// The reading side: maps records to rows, types them into per-table Arrow buffers, and
 /// hands full buffers (and rejects) to the writing side in chunks.
 struct Producer<'a> {
@@ -372,20 +381,31 @@ impl<'a> Producer<'a> {
     fn record_raw(&mut self, f: &dyn Format, text: &str, line: u64, offset: u64) -> bool {
         self.records += 1;
         let mut members = reuse::emptied(std::mem::take(&mut self.spare_members), no_member);
-        if let Err(e) = rawjson::object_members_into(text, &mut members) {
-            self.spare_members = reuse::emptied(members, no_member);
-            return self.push(Item::Reject {
-                raw: text.as_bytes().to_vec(),
-                line,
-                offset,
-                table: None,
-                reason: format!("invalid JSON: {e}"),
-            });
-        }
+        let form = match rawjson::object_members_into(text, &mut members) {
+            Ok(form) => form,
+            Err(e) => {
+                self.spare_members = reuse::emptied(members, no_member);
+                return self.push(Item::Reject {
+                    raw: text.as_bytes().to_vec(),
+                    line,
+                    offset,
+                    table: None,
+                    reason: format!("invalid JSON: {e}"),
+                });
+            }
+        };
         let mut row = SlotRow::reuse(std::mem::take(&mut self.spare_row));
         let planned = f.map_planned(&members, &mut self.plans, &mut row);
         let ok = match planned {
-            Some(Ok(plan)) => self.accept_planned(plan, &mut row, text.as_bytes(), line, offset),
+            Some(Ok(plan)) => {
+                let rec = Record {
+                    raw: text.as_bytes(),
+                    line,
+                    offset,
+                    form,
+                };
+                self.accept_planned(plan, &mut row, rec)
+            }
             Some(Err(skip)) => self.skip(skip, text.as_bytes(), line, offset),
             None => {
                 let mut rows = Vec::with_capacity(1);
@@ -401,14 +421,13 @@ impl<'a> Producer<'a> {
     }
 
     /// [`Self::accept`] for a record mapped by plan `plan` into `row`.
-    fn accept_planned(
-        &mut self,
-        plan: usize,
-        row: &mut SlotRow<'_>,
-        raw: &[u8],
-        line: u64,
-        offset: u64,
-    ) -> bool {
+    fn accept_planned(&mut self, plan: usize, row: &mut SlotRow<'_>, rec: Record<'_>) -> bool {
+        let Record {
+            raw,
+            line,
+            offset,
+            form,
+        } = rec;
         let Some(p) = self.plans.get_mut(plan) else {
             return true;
         };
@@ -426,7 +445,7 @@ impl<'a> Producer<'a> {
         let Some(buf) = table_buffer(&mut self.buffers, self.stored, table) else {
             return true;
         };
-        let pushed = buf.push_slots(p, row, hash);
+        let pushed = buf.push_slots(p, row, hash, form);
         self.pushed(table, pushed, raw, line, offset)
     }
 

@@ -20,8 +20,9 @@ pub fn object_members(text: &str) -> Result<Members<'_>, String> {
     Ok(out)
 }
 
-/// [`object_members`] into `out` (emptied first), reusing its allocation.
-pub fn object_members_into<'a>(text: &'a str, out: &mut Members<'a>) -> Result<(), String> {
+/// [`object_members`] into `out` (emptied first), reusing its allocation. Says whether every
+/// member's value text is already canonical (see [`Canonical`]).
+pub fn object_members_into<'a>(text: &'a str, out: &mut Members<'a>) -> Result<Canonical, String> {
     out.clear();
     let mut p = Parser::new(text);
     p.ws();
@@ -33,7 +34,23 @@ pub fn object_members_into<'a>(text: &'a str, out: &mut Members<'a>) -> Result<(
     if p.i < p.b.len() {
         return Err(p.err("unexpected text after the JSON object"));
     }
-    Ok(())
+    Ok(if p.canonical {
+        Canonical::Yes
+    } else {
+        Canonical::Unknown
+    })
+}
+
+/// What the validating walk of a record learnt about its members' value texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Canonical {
+    /// Every value text (and every part of one) is in the form [`compact`] gives and holds no
+    /// escape: no whitespace between tokens, no backslash, only numbers that
+    /// [`prints_as_is`]. Values can be used as they are: [`compact`] would borrow them and
+    /// [`unescape`] would find nothing to decode.
+    Yes,
+    /// Not known: values go through [`compact`] / [`unescape`].
+    Unknown,
 }
 
 /// The value of `key` in the object `obj` (raw text), if `obj` is an object holding it.
@@ -390,6 +407,9 @@ struct Parser<'a> {
     i: usize,
     /// Whether the last string token read had an escape.
     escaped: bool,
+    /// No escape, no whitespace inside a member's value (depth above 0) and no number that
+    /// would print differently has been seen so far (see [`Canonical::Yes`]).
+    canonical: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -399,6 +419,7 @@ impl<'a> Parser<'a> {
             b: text.as_bytes(),
             i: 0,
             escaped: false,
+            canonical: true,
         }
     }
 
@@ -406,9 +427,20 @@ impl<'a> Parser<'a> {
         self.b.get(self.i).copied()
     }
 
-    fn ws(&mut self) {
+    /// Skips whitespace; says whether there was any.
+    fn ws(&mut self) -> bool {
+        let start = self.i;
         while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.peek() {
             self.i += 1;
+        }
+        self.i > start
+    }
+
+    /// Skips whitespace inside an object at `depth`: inside a member's value (depth above 0)
+    /// it makes the record's texts not canonical.
+    fn ws_at(&mut self, depth: usize) {
+        if self.ws() && depth > 0 {
+            self.canonical = false;
         }
     }
 
@@ -461,13 +493,13 @@ impl<'a> Parser<'a> {
         mut visit: impl FnMut(Key<'a>, &'a str) -> Result<(), String>,
     ) -> Result<(), String> {
         self.i += 1;
-        self.ws();
+        self.ws_at(depth);
         if self.peek() == Some(b'}') {
             self.i += 1;
             return Ok(());
         }
         loop {
-            self.ws();
+            self.ws_at(depth);
             if self.peek() != Some(b'"') {
                 return Err(self.err("expected a quoted key"));
             }
@@ -476,12 +508,13 @@ impl<'a> Parser<'a> {
                 raw: &self.text[s + 1..e - 1],
                 escaped: self.escaped,
             };
+            self.ws_at(depth);
             self.expect(b':', "expected ':' after a key")?;
-            self.ws();
+            self.ws_at(depth);
             let vs = self.i;
             self.value(depth + 1)?;
             visit(key, &self.text[vs..self.i])?;
-            self.ws();
+            self.ws_at(depth);
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
@@ -542,15 +575,15 @@ impl<'a> Parser<'a> {
 
     fn skip_array(&mut self, depth: usize) -> Result<(), String> {
         self.i += 1;
-        self.ws();
+        self.ws_at(depth);
         if self.peek() == Some(b']') {
             self.i += 1;
             return Ok(());
         }
         loop {
-            self.ws();
+            self.ws_at(depth);
             self.value(depth + 1)?;
-            self.ws();
+            self.ws_at(depth);
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b']') => {
@@ -579,7 +612,10 @@ impl<'a> Parser<'a> {
                     self.i = i + 1;
                     return Ok((start, self.i));
                 }
-                Some(b'\\') => self.escaped = true,
+                Some(b'\\') => {
+                    self.escaped = true;
+                    self.canonical = false;
+                }
                 Some(_) => {
                     self.i = i;
                     return Err(self.err("a control character inside a string"));
@@ -613,6 +649,7 @@ impl<'a> Parser<'a> {
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
     fn number(&mut self) -> Result<(), String> {
+        let start = self.i;
         let digits = |p: &mut Self| {
             let s = p.i;
             while let Some(b'0'..=b'9') = p.peek() {
@@ -636,7 +673,9 @@ impl<'a> Parser<'a> {
                 return Err(self.err("expected a digit after '.' in a number"));
             }
         }
+        let point = self.b.get(start..self.i).is_some_and(|t| t.contains(&b'.'));
         if let Some(b'e' | b'E') = self.peek() {
+            self.canonical = false;
             self.i += 1;
             if let Some(b'+' | b'-') = self.peek() {
                 self.i += 1;
@@ -649,6 +688,18 @@ impl<'a> Parser<'a> {
             && !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
         {
             return Err(self.err("unexpected character after a number"));
+        }
+        if self.canonical {
+            let tok = &self.text[start..self.i];
+            // Up to 18 digits always fit 64 bits: only `-0` prints differently then.
+            let plain = if point {
+                plain_decimal(tok)
+            } else if tok.len() <= 18 {
+                tok != "-0"
+            } else {
+                plain_integer(tok)
+            };
+            self.canonical = plain;
         }
         Ok(())
     }
@@ -731,6 +782,79 @@ mod tests {
         let loc = r#"{"city":"Oslo","geoCoordinates":{"altitude":null,"latitude":59.91,"longitude":10.75}}"#;
         assert!(matches!(compact(loc), Ok(Cow::Borrowed(_))));
         assert_eq!(compact(loc).ok().as_deref(), Some(canon(loc).as_str()));
+    }
+
+    #[test]
+    fn records_said_canonical_hold_only_canonical_values() {
+        // Values in every form: canonical ones, and ones with whitespace, escapes or numbers
+        // that print differently. Records are built from random picks, with whitespace
+        // between top-level members sometimes (it is not part of any value).
+        let values = [
+            r#""plain""#,
+            r#""""#,
+            r#""café""#,
+            r#""a\"b""#,
+            r#""tab\tx""#,
+            "0",
+            "-0",
+            "-12",
+            "50126",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "123456789012345678",
+            "47.6",
+            "47.60",
+            "0.0001",
+            "1e5",
+            "1.5E-3",
+            "true",
+            "null",
+            "[]",
+            "[ ]",
+            "[1,2]",
+            "[1, 2]",
+            r#"{"city":"Oslo","geo":{"lat":59.91,"alt":null}}"#,
+            r#"{"city": "Oslo"}"#,
+            r#"{"a":{"b":[{"c":"d\/e"}]}}"#,
+            r#"{"a":{"b":[{"c":-0.0}]}}"#,
+            "{\n\"a\":1}",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut yes, mut unknown) = (0, 0);
+        for _ in 0..20_000 {
+            let mut rec = String::from("{");
+            for m in 0..1 + next(5) {
+                if m > 0 {
+                    rec.push_str([",", ", ", ",\n  "][next(3)]);
+                }
+                rec.push_str(&format!("\"k{m}\":{}", values[next(values.len())]));
+            }
+            rec.push('}');
+            let mut out = Vec::new();
+            let form = object_members_into(&rec, &mut out).expect("valid test JSON");
+            let all_canonical = out.iter().all(|(_, v)| {
+                canon(v) == *v && !v.contains('\\') && matches!(compact(v), Ok(Cow::Borrowed(_)))
+            });
+            match form {
+                Canonical::Yes => {
+                    yes += 1;
+                    assert!(all_canonical, "{rec} said canonical");
+                }
+                Canonical::Unknown => {
+                    unknown += 1;
+                    assert!(!all_canonical, "{rec} has only canonical values");
+                }
+            }
+        }
+        assert!(yes > 500 && unknown > 500, "{yes} canonical, {unknown} not");
     }
 
     #[test]

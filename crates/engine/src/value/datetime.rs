@@ -57,6 +57,64 @@ pub fn format_iso(ticks: i64) -> String {
     }
 }
 
+/// The form logs write datetimes in, read without the general parser:
+/// `YYYY-MM-DDTHH:MM:SS[.f…]Z` (one to nine fraction digits, beyond 100 ns dropped, as the
+/// general parser does). None for anything else (then the general parser decides), including
+/// leap seconds and offsets.
+fn parse_utc_iso(b: &[u8]) -> Option<i64> {
+    if b.len() < 20 || b.len() > 30 || !matches!(b.last(), Some(b'Z')) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b.get(r)?.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 {
+        return None;
+    }
+    if sec > 59 {
+        return None;
+    }
+    // Fraction: `.` and one to nine digits, then the `Z` at the end.
+    let frac = match b.len() {
+        20 => 0,
+        n if (22..=30).contains(&n) && sep(19, b'.') => {
+            let digits = num(20..n - 1)?;
+            digits * 10i64.pow((30 - n) as u32) / 100
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    Some(days * TICKS_PER_DAY + (h * 3600 + mi * 60 + sec) * TICKS_PER_SECOND + frac)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Parses the datetime forms Kusto accepts in `datetime(...)` and `todatetime()`: ISO 8601
 /// (`2020-01-01`, `2020-01-01 10:00`, `2020-01-01T10:00:00.1234567Z`, offsets `+02:00`),
 /// RFC 822/1123 (`Sat, 8 Nov 2014 15:05:02 GMT`), and `1/2/2020 3:04:05 PM` style dates.
@@ -65,6 +123,9 @@ pub fn parse(text: &str) -> Option<i64> {
     let s = text.trim();
     if s.is_empty() {
         return None;
+    }
+    if let Some(t) = parse_utc_iso(s.as_bytes()) {
+        return Some(t);
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return from_naive(dt.naive_utc());
@@ -146,6 +207,64 @@ fn split_offset(s: &str) -> (&str, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_timestamps_read_as_the_general_parser_reads_them() {
+        // The fast form against chrono's RFC 3339 reading, over dates from year 1 to 9999
+        // (leap days, month ends) and every fraction length; malformed ones must fall through.
+        let general = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .and_then(|dt| from_naive(dt.naive_utc()))
+        };
+        let mut seed: u64 = 0x853c_49e6_748f_ea9b;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut checked = 0;
+        for _ in 0..100_000 {
+            let y = [1, 1600, 1899, 1900, 1969, 1970, 2000, 2024, 2100, 9999][next(10) as usize]
+                + next(3) as i64;
+            let y = y.min(9999);
+            let (mo, d) = (1 + next(13), 1 + next(31));
+            let (h, mi, sec) = (next(25), next(61), next(61));
+            let digits = next(11) as usize;
+            let frac: String = (0..digits)
+                .map(|_| char::from(b'0' + next(10) as u8))
+                .collect();
+            let dot = if digits > 0 { "." } else { "" };
+            let s = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}{dot}{frac}Z");
+            let fast = parse_utc_iso(s.as_bytes());
+            if let Some(t) = fast {
+                checked += 1;
+                assert_eq!(Some(t), general(&s), "{s}");
+            } else {
+                // Only what the fast form does not cover falls through.
+                assert!(
+                    general(&s).is_none() || sec == 60 || digits > 9,
+                    "{s} fell through"
+                );
+            }
+        }
+        assert!(checked > 30_000, "{checked}");
+        for s in [
+            "2026-10-01T00:00:00+00:00",
+            "2026-10-01 00:00:00Z",
+            "2026-10-01T00:00:00.Z",
+            "2026-1-01T00:00:00Z",
+            "2026-10-01T00:00:00z",
+            "+2026-10-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_utc_iso(s.as_bytes()), None, "{s}");
+        }
+        assert_eq!(
+            parse("2026-10-01T12:34:56.1234567Z"),
+            general("2026-10-01T12:34:56.1234567Z")
+        );
+    }
 
     #[test]
     fn roundtrip() {

@@ -224,13 +224,13 @@ impl Plan {
 
     /// Whether the plan was compiled for records of `table` with these members' keys.
     pub fn fits<F>(&self, table: &str, members: &[(Cow<'_, str>, F)]) -> bool {
-        self.table == table
+        (std::ptr::eq(self.table, table) || self.table == table)
             && self.keys.len() == members.len()
             && self
                 .keys
                 .iter()
                 .zip(members)
-                .all(|(k, (m, _))| k.as_ref() == m.as_ref())
+                .all(|(k, (m, _))| same_key(k.as_bytes(), m.as_bytes()))
     }
 
     /// Maps a record whose members fit the plan into `row` (which may already hold envelope
@@ -296,6 +296,33 @@ impl Plan {
         }
         out
     }
+}
+
+/// Key equality, inline: every record's keys are checked against its plan's, and keys are
+/// short (a library call per key costs more than the comparison).
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    if n < 8 {
+        return a == b;
+    }
+    let mut i = 0;
+    while i + 8 <= n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last word overlaps the ones compared.
+    i == n || word(a, n - 8) == word(b, n - 8)
 }
 
 /// The diagnostic category of a sign-in table.
@@ -528,6 +555,32 @@ mod tests {
         assert_eq!(get("TimeGenerated"), Some(json!("2026-10-05T00:00:00Z")));
         assert_eq!(get("Category"), Some(json!("x")));
         assert_eq!(get("CallerIpAddress"), Some(json!("10.0.0.1")));
+    }
+
+    #[test]
+    fn keys_compare_equal_only_when_equal() {
+        let keys = [
+            "",
+            "a",
+            "id",
+            "userId",
+            "ipAddress",
+            "createdDateTime",
+            "createdDateTimf",
+            "xreatedDateTime",
+            "autonomousSystemNumber",
+            "autonomousSystemNumbex",
+            "12345678",
+            "12345679",
+            "1234567",
+            "123456789012345x",
+            "123456789012345y",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same_key(a.as_bytes(), b.as_bytes()), a == b, "{a} {b}");
+            }
+        }
     }
 
     #[test]
