@@ -10,11 +10,12 @@ use crate::formats::signin_plan::{Plan, SlotRow};
 use crate::formats::{RawRow, Src};
 use crate::rawjson::Canonical;
 use engine::KqlType;
+use engine::datafusion::arrow::array::UInt32Array;
 use engine::datafusion::arrow::array::{
     ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder,
     RecordBatch, StringBuilder,
 };
-use engine::datafusion::arrow::compute::concat_batches;
+use engine::datafusion::arrow::compute::{concat_batches, take_record_batch};
 use engine::datafusion::arrow::datatypes::{Schema, SchemaRef};
 use engine::types::TICKS_PER_DAY;
 use serde_json::{Map, Value};
@@ -97,26 +98,30 @@ impl Col {
     }
 }
 
-/// The rows of one day (or of no day: rows without a time). Columns hold fewer values than
-/// `rows` when the latest rows did not set them: the gap is filled with nulls on the next
-/// value or when the part is taken.
+/// The rows buffered, in arrival order. Columns hold fewer values than `rows` when the latest
+/// rows did not set them: the gap is filled with nulls on the next value or when the rows are
+/// taken.
 struct Part {
-    day: Option<i64>,
     cols: Vec<Col>,
     ids: Vec<u64>,
+    /// Each row's UTC day (None: a row without a time).
+    days: Vec<Option<i64>>,
+    /// Whether the rows are of more than one day.
+    mixed: bool,
     rows: usize,
 }
 
 impl Part {
-    fn new(day: Option<i64>, types: &[KqlType], hint: &Hint) -> Part {
+    fn new(types: &[KqlType], hint: &Hint) -> Part {
         Part {
-            day,
             cols: types
                 .iter()
                 .enumerate()
                 .map(|(i, t)| Col::with_capacity(*t, hint.rows, hint.bytes(i)))
                 .collect(),
             ids: Vec::with_capacity(hint.rows),
+            days: Vec::with_capacity(hint.rows),
+            mixed: false,
             rows: 0,
         }
     }
@@ -147,11 +152,9 @@ pub struct TableBuffer {
     /// The column the source key at each position of the last rows went to: records of one
     /// export list their keys in the same order, so this spares most lookups by name.
     recent: Vec<(Box<str>, usize)>,
-    /// `TimeGenerated`'s column, which decides a row's part.
+    /// `TimeGenerated`'s column, which decides a row's day.
     time_col: Option<usize>,
-    parts: Vec<Part>,
-    /// The part the last row went to.
-    last_part: usize,
+    part: Part,
     rows: usize,
     approx_bytes: usize,
     hint: Hint,
@@ -171,8 +174,7 @@ impl TableBuffer {
             index: HashMap::default(),
             recent: Vec::new(),
             time_col: None,
-            parts: Vec::new(),
-            last_part: 0,
+            part: Part::new(&[], &Hint::default()),
             rows: 0,
             approx_bytes: 0,
             hint: Hint::default(),
@@ -185,10 +187,8 @@ impl TableBuffer {
     }
 
     fn add_column(&mut self, name: &str, ty: KqlType) -> usize {
-        for p in &mut self.parts {
-            // Empty: filled with nulls up to the part's rows when next used.
-            p.cols.push(Col::with_capacity(ty, 0, 0));
-        }
+        // Empty: filled with nulls up to the buffered rows when next used.
+        self.part.cols.push(Col::with_capacity(ty, 0, 0));
         self.columns.push(ColumnDef::new(name, ty));
         self.types.push(ty);
         let idx = self.columns.len() - 1;
@@ -389,18 +389,13 @@ impl TableBuffer {
             }
         }
         let day = time.map(|t| t.div_euclid(TICKS_PER_DAY));
-        let p = match self.parts.get(self.last_part) {
-            Some(p) if p.day == day => self.last_part,
-            _ => match self.parts.iter().position(|p| p.day == day) {
-                Some(i) => i,
-                None => {
-                    self.parts.push(Part::new(day, &self.types, &self.hint));
-                    self.parts.len() - 1
-                }
-            },
-        };
-        self.last_part = p;
-        let part = &mut self.parts[p];
+        let part = &mut self.part;
+        if let Some(first) = part.days.first()
+            && *first != day
+        {
+            part.mixed = true;
+        }
+        part.days.push(day);
         let r = part.rows;
         for (idx, cell) in cells.iter().rev() {
             let col = &mut part.cols[*idx];
@@ -434,34 +429,108 @@ impl TableBuffer {
         Arc::new(Schema::new(fields))
     }
 
-    /// Takes the buffered rows as one Arrow batch per day (the buffer keeps its columns).
+    /// Takes the buffered rows as one Arrow batch per day (the buffer keeps its columns). Rows
+    /// are appended as they come, whatever their day: rows whose days come in runs (input in
+    /// time order) are cut in zero-copy slices, in arrival order; rows of interleaved days are
+    /// regrouped in one copy, ordered by day (stable), then cut.
     pub fn take_days(&mut self) -> Result<Vec<Taken>, String> {
         let schema = self.schema();
-        let mut out = Vec::with_capacity(self.parts.len());
         let mut hint = Hint {
             rows: 0,
             col_bytes: vec![0; self.columns.len()],
         };
-        for mut part in std::mem::take(&mut self.parts) {
-            hint.rows = hint.rows.max(part.rows.min(HINT_MAX_ROWS));
-            let mut arrays: Vec<ArrayRef> = Vec::with_capacity(part.cols.len());
-            for (i, col) in part.cols.iter_mut().enumerate() {
-                let len = col.len();
-                if len < part.rows {
-                    col.append_nulls(part.rows - len);
-                }
-                hint.col_bytes[i] = hint.col_bytes[i].max(col.text_bytes());
-                arrays.push(col.finish());
-            }
-            let batch = RecordBatch::try_new(schema.clone(), arrays)
-                .map_err(|e| format!("building the {} batch: {e}", self.table))?;
-            out.push((self.columns.clone(), batch, part.ids));
+        if self.part.rows == 0 {
+            return Ok(Vec::new());
         }
-        self.hint = hint;
-        self.last_part = 0;
+        let mut part = std::mem::replace(&mut self.part, Part::new(&[], &Hint::default()));
         self.rows = 0;
         self.approx_bytes = 0;
-        Ok(out)
+        hint.rows = part.rows.min(HINT_MAX_ROWS);
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(part.cols.len());
+        for (i, col) in part.cols.iter_mut().enumerate() {
+            let len = col.len();
+            if len < part.rows {
+                col.append_nulls(part.rows - len);
+            }
+            hint.col_bytes[i] = col.text_bytes();
+            arrays.push(col.finish());
+        }
+        self.hint = hint;
+        // The next rows' builders, sized like these.
+        self.part = Part::new(&self.types, &self.hint);
+        let batch = RecordBatch::try_new(schema, arrays)
+            .map_err(|e| format!("building the {} batch: {e}", self.table))?;
+        if !part.mixed {
+            return Ok(vec![(self.columns.clone(), batch, part.ids)]);
+        }
+        let mut days: Vec<Option<i64>> = part.days.clone();
+        days.sort_unstable();
+        days.dedup();
+        // Rows in time order (either way) hold each day in one run: slices, no copy.
+        let mut runs: Vec<(usize, usize)> = Vec::with_capacity(days.len());
+        for (row, d) in part.days.iter().enumerate() {
+            if let Some((start, n)) = runs.last_mut()
+                && part.days[*start] == *d
+            {
+                *n += 1;
+            } else if runs.len() == days.len() {
+                // A day seen before comes again: the days are interleaved.
+                runs.clear();
+                break;
+            } else {
+                runs.push((row, 1));
+            }
+        }
+        if !runs.is_empty() {
+            return Ok(runs
+                .into_iter()
+                .map(|(start, n)| {
+                    (
+                        self.columns.clone(),
+                        batch.slice(start, n),
+                        part.ids[start..start + n].to_vec(),
+                    )
+                })
+                .collect());
+        }
+        // Otherwise a stable counting sort by day: each day's rows keep their order.
+        let mut counts = vec![0usize; days.len()];
+        let slot: Vec<usize> = part
+            .days
+            .iter()
+            .map(|d| days.binary_search(d).unwrap_or(0))
+            .collect();
+        for &g in &slot {
+            counts[g] += 1;
+        }
+        let mut starts = Vec::with_capacity(days.len());
+        let mut at = 0;
+        for c in &counts {
+            starts.push(at);
+            at += c;
+        }
+        let mut order = vec![0u32; part.rows];
+        let mut ids = vec![0u64; part.rows];
+        let mut fill = starts.clone();
+        for (row, &g) in slot.iter().enumerate() {
+            order[fill[g]] = row as u32;
+            ids[fill[g]] = part.ids[row];
+            fill[g] += 1;
+        }
+        let sorted = take_record_batch(&batch, &UInt32Array::from(order))
+            .map_err(|e| format!("grouping the {} rows by day: {e}", self.table))?;
+        drop(batch);
+        Ok(starts
+            .iter()
+            .zip(&counts)
+            .map(|(&start, &n)| {
+                (
+                    self.columns.clone(),
+                    sorted.slice(start, n),
+                    ids[start..start + n].to_vec(),
+                )
+            })
+            .collect())
     }
 
     /// Takes the buffered rows as one Arrow batch (the buffer keeps its columns).
@@ -518,4 +587,102 @@ pub fn column_name(raw: &str) -> String {
         s.insert(0, '_');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::datafusion::arrow::array::{Array, StringArray};
+    use serde_json::json;
+
+    fn row(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    /// The `X` values and ids of each batch taken.
+    fn taken(buf: &mut TableBuffer) -> Vec<(Vec<Option<String>>, Vec<u64>)> {
+        let days = buf.take_days().expect("batches");
+        days.into_iter()
+            .map(|(_, batch, ids)| {
+                assert_eq!(batch.num_rows(), ids.len());
+                let x = batch
+                    .column_by_name("X")
+                    .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                    .map(|a| {
+                        (0..a.len())
+                            .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (x, ids)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_of_several_days_come_out_grouped_by_day_in_arrival_order() {
+        let cols = vec![ColumnDef::new("TimeGenerated", KqlType::DateTime)];
+        let mut buf = TableBuffer::new("T", cols);
+        let rows = [
+            ("2026-10-03T01:00:00Z", Some("a")),
+            ("2026-10-01T05:00:00Z", None),
+            ("2026-10-03T00:00:00Z", Some("c")),
+            ("2026-10-02T23:59:59.9999999Z", Some("d")),
+            ("2026-10-01T00:00:00Z", Some("e")),
+        ];
+        for (i, (t, x)) in rows.iter().enumerate() {
+            // `X` is new to the table on the first row that sets it.
+            let r = match x {
+                Some(x) => row(json!({"TimeGenerated": t, "X": x})),
+                None => row(json!({"TimeGenerated": t})),
+            };
+            buf.push(&r, i as u64).expect("row fits");
+        }
+        buf.push(&row(json!({"X": "no time"})), 9)
+            .expect("row fits");
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            taken(&mut buf),
+            vec![
+                (vec![s("no time")], vec![9]),
+                (vec![None, s("e")], vec![1, 4]),
+                (vec![s("d")], vec![3]),
+                (vec![s("a"), s("c")], vec![0, 2]),
+            ]
+        );
+        assert_eq!(buf.rows(), 0);
+        // Days in runs (time order): one batch per run, in arrival order.
+        for (i, t) in [
+            "2026-10-04T03:00:00Z",
+            "2026-10-04T01:00:00Z",
+            "2026-10-03T23:00:00Z",
+            "2026-10-03T22:00:00Z",
+            "2026-10-02T22:00:00Z",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let x = format!("r{i}");
+            buf.push(&row(json!({"TimeGenerated": t, "X": x})), i as u64)
+                .expect("row fits");
+        }
+        assert_eq!(
+            taken(&mut buf),
+            vec![
+                (vec![s("r0"), s("r1")], vec![0, 1]),
+                (vec![s("r2"), s("r3")], vec![2, 3]),
+                (vec![s("r4")], vec![4]),
+            ]
+        );
+        // One day: one batch, as appended; the buffer keeps its columns.
+        buf.push(
+            &row(json!({"TimeGenerated": "2026-10-05T01:00:00Z", "X": "f"})),
+            5,
+        )
+        .expect("row fits");
+        buf.push(&row(json!({"TimeGenerated": "2026-10-05T02:00:00Z"})), 6)
+            .expect("row fits");
+        assert_eq!(taken(&mut buf), vec![(vec![s("f"), None], vec![5, 6])]);
+        assert!(buf.take_days().expect("nothing").is_empty());
+    }
 }

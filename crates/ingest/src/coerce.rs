@@ -27,7 +27,7 @@ pub fn coerce(v: &Value, ty: KqlType) -> Result<Cell<'_>, String> {
         Value::Bool(b) => coerce_bool(*b, ty),
         Value::Number(n) => coerce_number(n, ty),
         other => coerce_nested(
-            brief(other),
+            Cow::Owned(brief(other)),
             || Ok(Cow::Owned(engine::value::dynamic::to_text(other))),
             ty,
         ),
@@ -66,7 +66,7 @@ pub fn coerce_json(raw: &str, ty: KqlType, form: Canonical) -> Result<Cell<'_>, 
                 Canonical::Yes => Ok(Cow::Borrowed(raw)),
                 Canonical::Unknown => rawjson::compact(raw),
             };
-            coerce_nested(what.into(), text, ty)
+            coerce_nested(Cow::Borrowed(what), text, ty)
         }
         Some(_) => {
             let plain = raw.bytes().all(|c| c.is_ascii_digit() || c == b'-');
@@ -108,7 +108,7 @@ fn owned(c: Cell<'_>) -> Cell<'static> {
 
 /// An object or array (whose canonical text `text` gives) as a cell of type `ty`.
 fn coerce_nested<'a>(
-    what: String,
+    what: Cow<'_, str>,
     text: impl FnOnce() -> Result<Cow<'a, str>, String>,
     ty: KqlType,
 ) -> Result<Cell<'a>, String> {

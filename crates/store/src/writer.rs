@@ -32,8 +32,12 @@ const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// is cut.
 const OPEN_BUFFER_BYTES: usize = 32 << 20;
 
-/// Batch memory written between two checks of the open files' buffers.
+/// Batch memory written between two checks of the open files' buffers, at least; plus
+/// [`CHECK_PER_OPEN_FILE`] per open file: measuring costs a call per column of every open
+/// file, so with many open (rows spread over many days) checks are spaced further apart and
+/// measuring stays a small share of the writing.
 const CHECK_EVERY_BYTES: usize = 16 << 20;
+const CHECK_PER_OPEN_FILE: usize = 512 << 10;
 
 /// A column's dictionary page beyond this falls back to plain encoding: kept small because
 /// every open file holds one dictionary per column.
@@ -157,7 +161,7 @@ impl<'s> Transaction<'s> {
         }
         // Measuring every open file's buffers costs a call per column: done every few MB.
         self.unchecked += batch.get_array_memory_size();
-        if self.unchecked < CHECK_EVERY_BYTES {
+        if self.unchecked < CHECK_EVERY_BYTES + self.open.len() * CHECK_PER_OPEN_FILE {
             return Ok(());
         }
         self.unchecked = 0;
@@ -299,21 +303,31 @@ impl<'s> Transaction<'s> {
             .map_or(1, |n| n.get())
             .min(open.len())
             .max(1);
-        let mut shares: Vec<Vec<(String, OpenFile)>> = (0..workers).map(|_| Vec::new()).collect();
-        for (i, ((table, _), f)) in open.into_iter().enumerate() {
-            shares[i % workers].push((table, f));
-        }
+        // One queue, largest files first: each thread takes the next file when done with
+        // one, so files of uneven size keep every thread busy to the end.
+        let mut files: Vec<(usize, String, OpenFile)> = open
+            .into_iter()
+            .map(|((table, _), f)| (f.writer.memory_size(), table, f))
+            .collect();
+        files.sort_by_key(|(size, _, _)| std::cmp::Reverse(*size));
+        let queue = std::sync::Mutex::new(files.into_iter());
         let root = self.store.root.clone();
         let results: Vec<Result<Vec<(String, Finished)>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = shares
-                .into_iter()
-                .map(|share| {
-                    let root = &root;
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (root, queue) = (&root, &queue);
                     scope.spawn(move || {
-                        share
-                            .into_iter()
-                            .map(|(t, f)| Ok((t, finish_file(root, f)?)))
-                            .collect::<Result<Vec<_>>>()
+                        let mut done = Vec::new();
+                        loop {
+                            let next = match queue.lock() {
+                                Ok(mut q) => q.next(),
+                                Err(_) => None,
+                            };
+                            let Some((_, table, f)) = next else {
+                                return Ok(done);
+                            };
+                            done.push((table, finish_file(root, f)?));
+                        }
                     })
                 })
                 .collect();
