@@ -40,17 +40,7 @@ fn alerts(v: &Value) -> Vec<Map<String, Value>> {
 
 /// Seconds since the epoch of an ISO time as Peregrine prints it (`YYYY-MM-DDTHH:MM:SS[.f]Z`).
 fn secs(t: &str) -> i64 {
-    let p = |a: usize, b: usize| -> i64 { t.get(a..b).and_then(|s| s.parse().ok()).unwrap_or(0) };
-    let (y, m, d) = (p(0, 4), p(5, 7), p(8, 10));
-    // Days from civil (Howard Hinnant).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    days * 86_400 + p(11, 13) * 3600 + p(14, 16) * 60 + p(17, 19)
+    engine::value::datetime::parse(t).map_or(0, |ticks| ticks.div_euclid(10_000_000))
 }
 
 fn text(a: &Map<String, Value>, k: &str) -> String {
