@@ -706,13 +706,13 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.err("expected a digit in a number")),
         }
-        if self.peek() == Some(b'.') {
+        let point = self.peek() == Some(b'.');
+        if point {
             self.i += 1;
             if digits(self) == 0 {
                 return Err(self.err("expected a digit after '.' in a number"));
             }
         }
-        let point = self.b.get(start..self.i).is_some_and(|t| t.contains(&b'.'));
         if let Some(b'e' | b'E') = self.peek() {
             self.canonical = false;
             self.i += 1;
