@@ -1,9 +1,9 @@
-//! Rows of one table on their way to the store: typed Arrow builders, one per column, kept
-//! apart per UTC day of `TimeGenerated` so that each batch handed to the store is one day's
-//! (the store keeps a file per day; batches spanning days would have to be split by copying).
-//! A row is coerced whole before anything is appended, so a bad value rejects its row and
-//! nothing else. Columns the schema does not know are added on first sight (type from the
-//! value) and back-filled with nulls.
+//! Rows of one table on their way to the store: typed Arrow builders, one per column, rows in
+//! arrival order, each row's UTC day of `TimeGenerated` noted so that the rows are handed to
+//! the store one day at a time (the store keeps a file per day). A row is coerced whole
+//! before anything is appended, so a bad value rejects its row and nothing else. Columns the
+//! schema does not know are added on first sight (type from the value) and back-filled with
+//! nulls.
 
 use crate::coerce::{Cell, coerce, coerce_json, infer_type};
 use crate::formats::signin_plan::{Plan, SlotRow};
@@ -617,6 +617,85 @@ mod tests {
                 (x, ids)
             })
             .collect()
+    }
+
+    /// Sign-ins typed by the fast path (slots typed by plan) come out as the same rows as
+    /// when every value goes through a row of named values, whatever the record sets itself
+    /// (a column the mapping gives a constant, null, or nothing) and in any mix of shapes.
+    #[test]
+    fn planned_rows_match_rows_of_named_values() {
+        use crate::formats::graph_signin::INTERACTIVE;
+        use crate::formats::signin_plan::{Plans, map_signin};
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let optional = |v: u64, key: &str, value: Value| match v {
+            0 => None,
+            1 => Some((key.to_string(), Value::Null)),
+            _ => Some((key.to_string(), value)),
+        };
+        let records: Vec<String> = (0..3000)
+            .map(|i| {
+                let mut o = Map::new();
+                o.insert("id".into(), json!(format!("r{i}")));
+                o.insert(
+                    "createdDateTime".into(),
+                    json!(format!("2026-10-0{}T10:00:00Z", 1 + next(3))),
+                );
+                if next(8) > 0 {
+                    let code = if next(2) == 0 { 0 } else { 50126 };
+                    o.insert("status".into(), json!({"errorCode": code}));
+                }
+                let rare = |n: &mut dyn FnMut(u64) -> u64| if n(10) == 0 { n(3) } else { 0 };
+                for (key, value) in [
+                    ("operationName", json!("Custom op")),
+                    ("category", json!("Custom category")),
+                    ("durationMs", json!(17)),
+                    ("resultSignature", json!("ODD")),
+                    ("level", json!("2")),
+                ] {
+                    let v = rare(&mut next);
+                    if let Some((k, v)) = optional(v, key, value) {
+                        o.insert(k, v);
+                    }
+                }
+                Value::Object(o).to_string()
+            })
+            .collect();
+        let mut fast = TableBuffer::new(INTERACTIVE, Vec::new());
+        let mut named = TableBuffer::new(INTERACTIVE, Vec::new());
+        let mut plans = Plans::default();
+        for (i, text) in records.iter().enumerate() {
+            let mut members = Vec::new();
+            let form = crate::rawjson::object_members_into(text, &mut members).expect("record");
+            let mut slots = SlotRow::default();
+            let p = plans.map(INTERACTIVE, &members, None, &mut slots);
+            let plan = plans.get_mut(p).expect("plan");
+            fast.push_slots(plan, &slots, i as u64, form)
+                .expect("fast row");
+            let raw = map_signin(INTERACTIVE, &members, None);
+            named.push_raw(&raw, i as u64).expect("named row");
+        }
+        let (fast_cols, fast_batch, fast_ids) = fast.take().expect("fast batch");
+        let (named_cols, named_batch, named_ids) = named.take().expect("named batch");
+        assert_eq!(fast_cols, named_cols);
+        assert_eq!(fast_ids, named_ids);
+        assert_eq!(fast_batch, named_batch);
+        let ops = fast_batch
+            .column_by_name("OperationName")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+            .expect("OperationName");
+        assert!(ops.iter().any(|v| v == Some("Custom op")));
+        assert!(
+            ops.iter()
+                .filter(|v| *v == Some("Sign-in activity"))
+                .count()
+                > 2000
+        );
     }
 
     #[test]
