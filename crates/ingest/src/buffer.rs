@@ -626,13 +626,7 @@ mod tests {
     fn planned_rows_match_rows_of_named_values() {
         use crate::formats::graph_signin::INTERACTIVE;
         use crate::formats::signin_plan::{Plans, map_signin};
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let optional = |v: u64, key: &str, value: Value| match v {
             0 => None,
             1 => Some((key.to_string(), Value::Null)),

@@ -18,6 +18,8 @@ mod reuse;
 pub mod schemas;
 pub mod source;
 pub mod summary;
+#[cfg(test)]
+mod testing;
 
 use buffer::TableBuffer;
 use engine::datafusion::arrow::array::{BooleanArray, RecordBatch};

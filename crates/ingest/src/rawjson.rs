@@ -758,13 +758,7 @@ mod tests {
     fn numbers_taken_as_they_are_print_back_unchanged() {
         // Every token `prints_as_is` accepts must be what serde_json prints for it (dynamic
         // columns keep serde_json's text); tokens of every shape near the limits are tried.
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut accepted = 0;
         for _ in 0..200_000 {
             let mut tok = String::new();
@@ -860,13 +854,8 @@ mod tests {
             r#"{"a":{"b":[{"c":-0.0}]}}"#,
             "{\n\"a\":1}",
         ];
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut random = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = move |n: usize| random(n as u64) as usize;
         let (mut yes, mut unknown) = (0, 0);
         for _ in 0..20_000 {
             let mut rec = String::from("{");
