@@ -23,20 +23,57 @@ import sys
 import tempfile
 import time
 
-COUNTRIES = [("US", "Seattle"), ("GB", "London"), ("DE", "Berlin"), ("NO", "Oslo"), ("IN", "Pune"),
-             ("BR", "Recife"), ("JP", "Osaka"), ("NL", "Delft"), ("CA", "Ottawa"), ("KP", "Pyongyang")]
+COUNTRIES = [("US", "Seattle", "Washington"), ("GB", "London", "London"), ("DE", "Berlin", "Berlin"),
+             ("NO", "Oslo", "Oslo"), ("IN", "Pune", "Maharashtra"), ("BR", "Recife", "Pernambuco"),
+             ("JP", "Osaka", "Osaka"), ("NL", "Delft", "Zuid-Holland"), ("CA", "Ottawa", "Ontario"),
+             ("KP", "Pyongyang", "Pyongyang")]
 APPS = [("00000002-0000-0ff1-ce00-000000000000", "Office 365 Exchange Online"),
         ("1fec8e78-bce4-4aaf-ab1b-5451cc387264", "Microsoft Teams"),
-        ("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal")]
+        ("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal"),
+        ("d3590ed6-52b3-4102-aeff-aad2292ab01c", "Microsoft Office"),
+        ("04b07795-8ddb-461a-bbee-02f9e1bf7b46", "Microsoft Azure CLI")]
+RESOURCES = [("00000003-0000-0000-c000-000000000000", "Microsoft Graph"),
+             ("00000002-0000-0ff1-ce00-000000000000", "Office 365 Exchange Online"),
+             ("00000003-0000-0ff1-ce00-000000000000", "Office 365 SharePoint Online"),
+             ("797f4846-ba00-4fd7-ba43-dac1f8f63013", "Windows Azure Service Management API")]
 CLIENTS = ["Browser", "Mobile Apps and Desktop clients", "Exchange ActiveSync", "IMAP4", "Other clients"]
+# (operating system, browser, user agent)
+DEVICES = [
+    ("Windows 10", "Edge 120.0.0", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                                  "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0"),
+    ("Windows 10", "Chrome 121.0.0", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                                    "Chrome/121.0.0.0 Safari/537.36"),
+    ("Windows 11", "Rich Client 4.58.0", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; WebView/3.0) AppleWebKit/537.36 "
+                                        "(KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.22631"),
+    ("MacOs", "Safari 17.1", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                             "Version/17.1 Safari/605.1.15"),
+    ("Ios 17.1", "Mobile Safari 17.1", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+                                       "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"),
+    ("Android 14", "Chrome Mobile 120.0.0", "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                                            "Chrome/120.0.6099.144 Mobile Safari/537.36"),
+    ("Linux", "Python Requests 2.31", "python-requests/2.31.0"),
+    ("Windows 10", "Firefox 121.0", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"),
+]
+TRUST = ["", "Azure AD joined", "Hybrid Azure AD joined", "Azure AD registered"]
+RISK = ["none"] * 17 + ["low", "medium", "high"]
+POLICY = {"id": "5a7d2b7e-8f5c-4a51-9c3d-0c7cbd1e3a11", "displayName": "Require MFA for admins",
+          "enforcedGrantControls": ["Mfa"], "enforcedSessionControls": [], "result": "notApplied"}
 
 
 def signin(rng, i, users, created):
+    """A Graph sign-in record. Fields vary as they do in a tenant's export (device, browser,
+    client, app, resource, risk, conditional access), so that no column is constant unless
+    it is constant in real exports too."""
     u = rng.randrange(users)
-    c, city = rng.choice(COUNTRIES)
+    c, city, state = rng.choice(COUNTRIES)
     app_id, app = rng.choice(APPS)
+    res_id, res = rng.choice(RESOURCES)
+    os_name, browser, agent = rng.choice(DEVICES)
     ok = rng.random() < 0.9
     inter = rng.random() < 0.6
+    managed = rng.random() < 0.5
+    risk = rng.choice(RISK)
+    ca = rng.choice(["notApplied", "notApplied", "success", "failure"])
     return {
         "id": f"{i:08x}-0000-4000-8000-{rng.getrandbits(48):012x}",
         "createdDateTime": created,
@@ -45,26 +82,32 @@ def signin(rng, i, users, created):
         "appId": app_id, "appDisplayName": app,
         "ipAddress": f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
         "clientAppUsed": rng.choice(CLIENTS), "correlationId": f"{rng.getrandbits(128):032x}",
-        "conditionalAccessStatus": "notApplied", "isInteractive": inter,
-        "riskDetail": "none", "riskLevelAggregated": "none", "riskLevelDuringSignIn": "none",
-        "riskState": "none", "riskEventTypes_v2": [],
-        "resourceDisplayName": "Microsoft Graph", "resourceId": "00000003-0000-0000-c000-000000000000",
+        "conditionalAccessStatus": ca, "isInteractive": inter,
+        "riskDetail": "none" if risk == "none" else "userPassedMFADrivenByRiskBasedPolicy",
+        "riskLevelAggregated": risk, "riskLevelDuringSignIn": risk,
+        "riskState": "none" if risk == "none" else rng.choice(["atRisk", "remediated", "dismissed"]),
+        "riskEventTypes_v2": [] if risk == "none" else [rng.choice(["unfamiliarFeatures", "anonymizedIPAddress"])],
+        "resourceDisplayName": res, "resourceId": res_id,
         "autonomousSystemNumber": rng.randrange(1000, 60000),
         "status": {"errorCode": 0 if ok else 50126, "failureReason": "Other." if ok else "Invalid username or password.",
-                   "additionalDetails": None},
-        "deviceDetail": {"deviceId": "", "displayName": "", "operatingSystem": "Windows 10",
-                         "browser": "Edge 120.0.0", "isCompliant": False, "isManaged": False, "trustType": ""},
-        "location": {"city": city, "state": city, "countryOrRegion": c,
-                     "geoCoordinates": {"altitude": None, "latitude": 47.6, "longitude": -122.3}},
-        "appliedConditionalAccessPolicies": [],
-        "authenticationRequirement": "singleFactorAuthentication",
-        "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
-        "userType": "member", "tokenIssuerType": "AzureAD", "processingTimeInMilliseconds": rng.randrange(20, 400),
+                   "additionalDetails": None if ok else "The user didn't enter the right credentials."},
+        "deviceDetail": {"deviceId": f"{rng.getrandbits(128):032x}" if managed else "",
+                         "displayName": f"PC-{u % 5000:04d}" if managed else "", "operatingSystem": os_name,
+                         "browser": browser, "isCompliant": managed and rng.random() < 0.9, "isManaged": managed,
+                         "trustType": rng.choice(TRUST[1:]) if managed else ""},
+        "location": {"city": city, "state": state, "countryOrRegion": c,
+                     "geoCoordinates": {"altitude": None, "latitude": round(rng.uniform(-60, 70), 4),
+                                        "longitude": round(rng.uniform(-180, 180), 4)}},
+        "appliedConditionalAccessPolicies": [] if ca == "notApplied" else [dict(POLICY, result=ca)],
+        "authenticationRequirement": rng.choice(["singleFactorAuthentication", "multiFactorAuthentication"]),
+        "userAgent": agent,
+        "userType": "guest" if rng.random() < 0.05 else "member",
+        "tokenIssuerType": "AzureAD", "processingTimeInMilliseconds": rng.randrange(20, 400),
     }
 
 
 # Average generated line, to spread the records over DAYS when they come in time order.
-LINE_BYTES = 1394
+LINE_BYTES = 1535
 DAYS = 28
 START = datetime.datetime(2026, 10, 1, tzinfo=datetime.timezone.utc)
 
@@ -138,7 +181,7 @@ def main():
     a = ap.parse_args()
     work = a.dir or tempfile.mkdtemp(prefix="peregrine-ingest-bench-")
     os.makedirs(work, exist_ok=True)
-    src = os.path.join(work, f"signins-{a.order}-{a.gb:g}gb.json")
+    src = os.path.join(work, f"graph-signins-{a.order}-{a.gb:g}gb.json")
     if not os.path.exists(src):
         print(f"generating {a.gb} GB of Graph sign-ins ({a.order} order) in {src} …", flush=True)
         generate(src, int(a.gb * 1e9), a.users, a.seed, a.order)

@@ -15,6 +15,7 @@
 //! leaves each batch fully present or fully absent.
 
 pub mod catalog;
+pub mod constants;
 pub mod error;
 pub mod manifest;
 mod table;

@@ -57,6 +57,10 @@ pub struct FileEntry {
     pub min_time: Option<i64>,
     pub max_time: Option<i64>,
     pub bytes: u64,
+    /// Columns the file leaves out because every row holds the same value: name → value as
+    /// text (see [`crate::constants`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub constants: BTreeMap<String, String>,
     /// Sidecar with the 64-bit hashes of the file's `_ItemId`s (for de-duplication on ingest).
     pub ids: Option<String>,
     /// The commit that added the file.

@@ -4,19 +4,30 @@
 //! table, which prunes row groups on their statistics with the same filters.
 
 use crate::TIME_COLUMN;
+use crate::constants::{ConstantsAdapterFactory, scalar};
 use crate::manifest::{FileEntry, TableEntry};
 use async_trait::async_trait;
 use engine::datafusion::arrow::datatypes::{Schema, SchemaRef};
 use engine::datafusion::catalog::{Session, TableProvider};
+use engine::datafusion::common::stats::Precision;
+use engine::datafusion::common::{ColumnStatistics, Statistics};
 use engine::datafusion::common::{Result as DfResult, ScalarValue};
 use engine::datafusion::datasource::TableType;
+use engine::datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use engine::datafusion::datasource::file_format::parquet::ParquetFormat;
+use engine::datafusion::datasource::file_format::{FileFormat, FileMeta};
 use engine::datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use engine::datafusion::datasource::physical_plan::{FileScanConfig, FileSinkConfig, FileSource};
+use engine::datafusion::datasource::table_schema::TableSchema;
 use engine::datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use engine::datafusion::object_store::{ObjectMeta, ObjectStore};
+use engine::datafusion::physical_expr::LexOrdering;
+use engine::datafusion::physical_expr::LexRequirement;
 use engine::datafusion::physical_plan::ExecutionPlan;
 use engine::datafusion::physical_plan::empty::EmptyExec;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -24,6 +35,8 @@ use std::sync::Arc;
 pub struct StoreTable {
     schema: SchemaRef,
     files: Vec<(PathBuf, Option<i64>, Option<i64>)>,
+    /// The columns each file leaves out as constant (by file name), for its statistics.
+    constants: Arc<HashMap<String, BTreeMap<String, String>>>,
 }
 
 impl StoreTable {
@@ -40,6 +53,14 @@ impl StoreTable {
                 .iter()
                 .map(|f: &FileEntry| (root.join(&f.path), f.min_time, f.max_time))
                 .collect(),
+            constants: Arc::new(
+                entry
+                    .files
+                    .iter()
+                    .filter(|f| !f.constants.is_empty())
+                    .map(|f| (file_name(&f.path).to_string(), f.constants.clone()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -172,13 +193,150 @@ impl TableProvider for StoreTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let format = ConstantsFormat {
+            inner: ParquetFormat::default(),
+            constants: self.constants.clone(),
+        };
+        let options = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
-            .with_schema(self.schema.clone());
+            .with_schema(self.schema.clone())
+            // Columns a file left out as constant read as their value.
+            .with_expr_adapter_factory(Arc::new(ConstantsAdapterFactory));
         let listing = ListingTable::try_new(config)?;
         listing.scan(state, projection, filters, limit).await
+    }
+}
+
+/// The last part of a store-relative (or object store) path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Parquet, with the statistics of the columns a file left out as constant made true: the
+/// Parquet reader would report such a column as all null (it is missing from the file), and
+/// the optimizer answers `count(column)` and prunes files from these statistics.
+#[derive(Debug)]
+struct ConstantsFormat {
+    inner: ParquetFormat,
+    constants: Arc<HashMap<String, BTreeMap<String, String>>>,
+}
+
+impl ConstantsFormat {
+    fn fix(&self, stats: &mut Statistics, table_schema: &SchemaRef, object: &ObjectMeta) {
+        let Some(constants) = object
+            .location
+            .filename()
+            .and_then(|name| self.constants.get(name))
+        else {
+            return;
+        };
+        for (name, text) in constants {
+            let Ok(idx) = table_schema.index_of(name) else {
+                continue;
+            };
+            let value = scalar(text, table_schema.field(idx).data_type());
+            let (Some(col), Some(value)) = (stats.column_statistics.get_mut(idx), value) else {
+                continue;
+            };
+            *col = ColumnStatistics {
+                null_count: Precision::Exact(0),
+                max_value: Precision::Exact(value.clone()),
+                min_value: Precision::Exact(value),
+                distinct_count: Precision::Exact(1),
+                ..ColumnStatistics::new_unknown()
+            };
+        }
+    }
+}
+
+#[async_trait]
+impl FileFormat for ConstantsFormat {
+    fn get_ext(&self) -> String {
+        self.inner.get_ext()
+    }
+
+    fn get_ext_with_compression(&self, c: &FileCompressionType) -> DfResult<String> {
+        self.inner.get_ext_with_compression(c)
+    }
+
+    fn compression_type(&self) -> Option<FileCompressionType> {
+        self.inner.compression_type()
+    }
+
+    async fn infer_schema(
+        &self,
+        state: &dyn Session,
+        store: &Arc<dyn ObjectStore>,
+        objects: &[ObjectMeta],
+    ) -> DfResult<SchemaRef> {
+        self.inner.infer_schema(state, store, objects).await
+    }
+
+    async fn infer_stats(
+        &self,
+        state: &dyn Session,
+        store: &Arc<dyn ObjectStore>,
+        table_schema: SchemaRef,
+        object: &ObjectMeta,
+    ) -> DfResult<Statistics> {
+        let mut stats = self
+            .inner
+            .infer_stats(state, store, table_schema.clone(), object)
+            .await?;
+        self.fix(&mut stats, &table_schema, object);
+        Ok(stats)
+    }
+
+    async fn infer_ordering(
+        &self,
+        state: &dyn Session,
+        store: &Arc<dyn ObjectStore>,
+        table_schema: SchemaRef,
+        object: &ObjectMeta,
+    ) -> DfResult<Option<LexOrdering>> {
+        self.inner
+            .infer_ordering(state, store, table_schema, object)
+            .await
+    }
+
+    async fn infer_stats_and_ordering(
+        &self,
+        state: &dyn Session,
+        store: &Arc<dyn ObjectStore>,
+        table_schema: SchemaRef,
+        object: &ObjectMeta,
+    ) -> DfResult<FileMeta> {
+        let mut meta = self
+            .inner
+            .infer_stats_and_ordering(state, store, table_schema.clone(), object)
+            .await?;
+        self.fix(&mut meta.statistics, &table_schema, object);
+        Ok(meta)
+    }
+
+    async fn create_physical_plan(
+        &self,
+        state: &dyn Session,
+        conf: FileScanConfig,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.inner.create_physical_plan(state, conf).await
+    }
+
+    async fn create_writer_physical_plan(
+        &self,
+        input: Arc<dyn ExecutionPlan>,
+        state: &dyn Session,
+        conf: FileSinkConfig,
+        order_requirements: Option<LexRequirement>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.inner
+            .create_writer_physical_plan(input, state, conf, order_requirements)
+            .await
+    }
+
+    fn file_source(&self, table_schema: TableSchema) -> Arc<dyn FileSource> {
+        self.inner.file_source(table_schema)
     }
 }
 

@@ -9,6 +9,7 @@
 //! [`OPEN_BUFFER_BYTES`] (encoded pages, pages being filled, dictionaries), which bounds
 //! memory whatever the input.
 
+use crate::constants::{CONSTANT_SAMPLE_MIN, CONSTANTS_KEY, Const};
 use crate::error::{Result, StoreError};
 use crate::manifest::{ColumnDef, FileEntry, Manifest, sync_dir};
 use crate::{Store, TIME_COLUMN};
@@ -20,9 +21,13 @@ use engine::datafusion::parquet::basic::Compression;
 use engine::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use engine::datafusion::parquet::schema::types::ColumnPath;
 use engine::types::TICKS_PER_DAY;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The column of each row's unique id: never left out as constant.
+const ITEM_ID_COLUMN: &str = "_ItemId";
 
 /// Rows per Parquet row group: small enough for time pruning inside a day, large enough to
 /// compress well.
@@ -46,7 +51,14 @@ const DICTIONARY_PAGE_BYTES: usize = 256 << 10;
 /// A Parquet file being written: the rows of one table and day.
 struct OpenFile {
     writer: ArrowWriter<std::io::BufWriter<std::fs::File>>,
+    /// The schema of the batches the file takes (the file itself may leave out columns).
     schema: SchemaRef,
+    /// What the file stores of those batches: the columns not left out as constant (by
+    /// position in the batch), under the file's schema (which names the constants).
+    stored: Option<(Vec<usize>, SchemaRef)>,
+    /// Columns left out because every row so far holds the same value (see
+    /// [`crate::constants`]), by position in the batch.
+    constants: Vec<(usize, Const)>,
     columns: Vec<ColumnDef>,
     rel: String,
     dir: PathBuf,
@@ -72,6 +84,9 @@ pub struct Transaction<'s> {
     /// Per table, the text columns whose values are (nearly) all distinct, judged on the
     /// first batch large enough to tell.
     unique: BTreeMap<String, Vec<String>>,
+    /// Per table, what its batches so far say of each column: one value in every row (and
+    /// in how many rows), or not. A column whose value changes is stored from then on.
+    seen: BTreeMap<String, HashMap<String, Seen>>,
     committed: bool,
 }
 
@@ -86,6 +101,7 @@ impl<'s> Transaction<'s> {
             pending: BTreeMap::new(),
             replaced: Default::default(),
             unique: BTreeMap::new(),
+            seen: BTreeMap::new(),
             committed: false,
         }
     }
@@ -125,29 +141,39 @@ impl<'s> Transaction<'s> {
             merge_columns(table, &mut slot.0, columns)?;
         }
         let time_idx = columns.iter().position(|c| c.name == TIME_COLUMN);
+        self.note_values(table, batch);
         for (day, rows) in split_by_day(batch, time_idx)? {
             let part = match &rows {
                 Some(rows) => take_record_batch(batch, rows)?,
                 None => batch.clone(),
             };
             let key = (table.to_string(), day.clone());
-            // A file's schema is fixed: new columns start a new file for the day.
-            if self
-                .open
-                .get(&key)
-                .is_some_and(|f| f.schema != part.schema())
-                && let Some(f) = self.open.remove(&key)
-            {
+            // A file's schema is fixed: new columns, or a column left out as constant that
+            // now varies, start a new file for the day.
+            let restart = match self.open.get(&key) {
+                Some(f) if f.schema != part.schema() => true,
+                Some(f) => f.constant_changed(&part, self.seen.get(table)),
+                None => false,
+            };
+            if restart && let Some(f) = self.open.remove(&key) {
                 self.close(&key.0, f)?;
             }
             if !self.open.contains_key(&key) {
-                let f = self.create(table, day, &part, columns)?;
+                let constants = self.constants_of(table, &part);
+                let f = self.create(table, day, &part, columns, constants)?;
                 self.open.insert(key.clone(), f);
             }
             let Some(f) = self.open.get_mut(&key) else {
                 continue;
             };
-            f.writer.write(&part)?;
+            match &f.stored {
+                Some((keep, schema)) => {
+                    let cols = keep.iter().map(|&i| part.column(i).clone()).collect();
+                    f.writer
+                        .write(&RecordBatch::try_new(schema.clone(), cols)?)?;
+                }
+                None => f.writer.write(&part)?,
+            }
             match &rows {
                 Some(rows) => f.ids.extend(rows.values().iter().map(|&i| ids[i as usize])),
                 None => f.ids.extend_from_slice(ids),
@@ -197,6 +223,7 @@ impl<'s> Transaction<'s> {
         day: Option<String>,
         part: &RecordBatch,
         columns: &[ColumnDef],
+        constants: Vec<(usize, Const)>,
     ) -> Result<OpenFile> {
         self.seq += 1;
         let dir_rel = format!(
@@ -216,7 +243,7 @@ impl<'s> Transaction<'s> {
             .set_column_statistics_enabled(ColumnPath::from(TIME_COLUMN), EnabledStatistics::Page)
             .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES)
             // Unique per row by construction: a dictionary would only be built to be dropped.
-            .set_column_dictionary_enabled(ColumnPath::from("_ItemId"), false);
+            .set_column_dictionary_enabled(ColumnPath::from(ITEM_ID_COLUMN), false);
         let unique = match self.unique.get(table) {
             Some(u) => u.clone(),
             None => {
@@ -250,14 +277,37 @@ impl<'s> Transaction<'s> {
             }
         }
         let props = props.build();
+        let stored = if constants.is_empty() {
+            None
+        } else {
+            let keep: Vec<usize> = (0..part.num_columns())
+                .filter(|i| !constants.iter().any(|(c, _)| c == i))
+                .collect();
+            let names: BTreeMap<&str, String> = constants
+                .iter()
+                .map(|(i, c)| (part.schema_ref().field(*i).name().as_str(), c.text()))
+                .collect();
+            let json = serde_json::to_string(&names)
+                .map_err(|e| StoreError::Invalid(format!("constant columns: {e}")))?;
+            let schema = part.schema().project(&keep)?;
+            let mut metadata = schema.metadata().clone();
+            metadata.insert(CONSTANTS_KEY.to_string(), json);
+            Some((keep, Arc::new(schema.with_metadata(metadata))))
+        };
         let file = std::fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
         // Row groups reach the file whole at each flush: the buffer only gathers the small
         // writes of headers and the footer (one per open file, and dozens can be open).
         let out = std::io::BufWriter::with_capacity(64 << 10, file);
-        let writer = ArrowWriter::try_new(out, part.schema(), Some(props))?;
+        let file_schema = match &stored {
+            Some((_, schema)) => schema.clone(),
+            None => part.schema(),
+        };
+        let writer = ArrowWriter::try_new(out, file_schema, Some(props))?;
         Ok(OpenFile {
             writer,
             schema: part.schema(),
+            stored,
+            constants,
             columns: columns.to_vec(),
             rel,
             dir,
@@ -267,6 +317,52 @@ impl<'s> Transaction<'s> {
             min_time: None,
             max_time: None,
         })
+    }
+
+    /// Notes what `batch` says of each column of `table` (see [`Seen`]).
+    fn note_values(&mut self, table: &str, batch: &RecordBatch) {
+        let seen = self.seen.entry(table.to_string()).or_default();
+        for (field, col) in batch.schema_ref().fields().iter().zip(batch.columns()) {
+            let next = match seen.get_mut(field.name()) {
+                Some(Seen::Varies) => continue,
+                Some(Seen::Same(c, rows)) => {
+                    if c.holds(col.as_ref()) {
+                        *rows += col.len();
+                        continue;
+                    }
+                    Seen::Varies
+                }
+                None => match Const::of(col.as_ref()) {
+                    Some(c) => Seen::Same(c, col.len()),
+                    None => Seen::Varies,
+                },
+            };
+            seen.insert(field.name().clone(), next);
+        }
+    }
+
+    /// The columns a new file of `table` leaves out: those that held one value in every row
+    /// the transaction has written to the table so far, over enough rows to tell; never the
+    /// time column or `_ItemId`; and at least one column is stored.
+    fn constants_of(&self, table: &str, part: &RecordBatch) -> Vec<(usize, Const)> {
+        let Some(seen) = self.seen.get(table) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(usize, Const)> = part
+            .schema_ref()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name() != TIME_COLUMN && f.name() != ITEM_ID_COLUMN)
+            .filter_map(|(i, f)| match seen.get(f.name()) {
+                Some(Seen::Same(c, rows)) if *rows >= CONSTANT_SAMPLE_MIN => Some((i, c.clone())),
+                _ => None,
+            })
+            .collect();
+        if out.len() == part.num_columns() {
+            out.remove(0);
+        }
+        out
     }
 
     /// Finishes an open file (footer, fsync, `_ItemId` sidecar) and lists it as pending.
@@ -288,6 +384,7 @@ impl<'s> Transaction<'s> {
             min_time: done.min_time,
             max_time: done.max_time,
             bytes: done.bytes,
+            constants: done.constants,
             ids: Some(done.ids_rel),
             batch: self.batch.clone(),
         });
@@ -441,6 +538,35 @@ impl Drop for Transaction<'_> {
     }
 }
 
+impl OpenFile {
+    /// Whether a column this file left out as constant does not hold its value in every
+    /// row of `part` (a batch of the file's schema). Only columns `seen` no longer as
+    /// constant in the table are looked at: the others hold their value by construction.
+    fn constant_changed(&self, part: &RecordBatch, seen: Option<&HashMap<String, Seen>>) -> bool {
+        self.constants.iter().any(|(i, c)| {
+            let name = self.schema.field(*i).name();
+            !matches!(seen.and_then(|s| s.get(name)), Some(Seen::Same(..)))
+                && !c.holds(part.column(*i).as_ref())
+        })
+    }
+
+    /// The columns left out, by name, with their values as text.
+    fn constant_texts(&self) -> BTreeMap<String, String> {
+        self.constants
+            .iter()
+            .map(|(i, c)| (self.schema.field(*i).name().clone(), c.text()))
+            .collect()
+    }
+}
+
+/// What the batches of a table written so far say of a column.
+enum Seen {
+    /// One value in every row, over this many rows.
+    Same(Const, usize),
+    /// More than one value, or nulls.
+    Varies,
+}
+
 /// A closed file, ready to be listed.
 struct Finished {
     rel: String,
@@ -451,12 +577,14 @@ struct Finished {
     min_time: Option<i64>,
     max_time: Option<i64>,
     bytes: u64,
+    constants: BTreeMap<String, String>,
 }
 
 /// Writes an open file's last row group and footer, fsyncs it and writes its `_ItemId`
 /// sidecar.
 fn finish_file(root: &Path, f: OpenFile) -> Result<Finished> {
     let path = root.join(&f.rel);
+    let constants = f.constant_texts();
     let out = f.writer.into_inner()?;
     let file = out
         .into_inner()
@@ -475,6 +603,7 @@ fn finish_file(root: &Path, f: OpenFile) -> Result<Finished> {
         min_time: f.min_time,
         max_time: f.max_time,
         bytes,
+        constants,
     })
 }
 
