@@ -23,10 +23,13 @@ import sys
 import tempfile
 import time
 
-COUNTRIES = [("US", "Seattle", "Washington"), ("GB", "London", "London"), ("DE", "Berlin", "Berlin"),
-             ("NO", "Oslo", "Oslo"), ("IN", "Pune", "Maharashtra"), ("BR", "Recife", "Pernambuco"),
-             ("JP", "Osaka", "Osaka"), ("NL", "Delft", "Zuid-Holland"), ("CA", "Ottawa", "Ontario"),
-             ("KP", "Pyongyang", "Pyongyang")]
+# (country, city, state, latitude, longitude): Entra geolocates by IP, so a city always comes
+# with the same coordinates.
+COUNTRIES = [("US", "Seattle", "Washington", 47.6062, -122.3321), ("GB", "London", "London", 51.5072, -0.1276),
+             ("DE", "Berlin", "Berlin", 52.52, 13.405), ("NO", "Oslo", "Oslo", 59.9139, 10.7522),
+             ("IN", "Pune", "Maharashtra", 18.5204, 73.8567), ("BR", "Recife", "Pernambuco", -8.0476, -34.877),
+             ("JP", "Osaka", "Osaka", 34.6937, 135.5023), ("NL", "Delft", "Zuid-Holland", 52.0116, 4.3571),
+             ("CA", "Ottawa", "Ontario", 45.4215, -75.6972), ("KP", "Pyongyang", "Pyongyang", 39.0392, 125.7625)]
 APPS = [("00000002-0000-0ff1-ce00-000000000000", "Office 365 Exchange Online"),
         ("1fec8e78-bce4-4aaf-ab1b-5451cc387264", "Microsoft Teams"),
         ("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal"),
@@ -65,7 +68,7 @@ def signin(rng, i, users, created):
     client, app, resource, risk, conditional access), so that no column is constant unless
     it is constant in real exports too."""
     u = rng.randrange(users)
-    c, city, state = rng.choice(COUNTRIES)
+    c, city, state, lat, lon = rng.choice(COUNTRIES)
     app_id, app = rng.choice(APPS)
     res_id, res = rng.choice(RESOURCES)
     os_name, browser, agent = rng.choice(DEVICES)
@@ -91,13 +94,13 @@ def signin(rng, i, users, created):
         "autonomousSystemNumber": rng.randrange(1000, 60000),
         "status": {"errorCode": 0 if ok else 50126, "failureReason": "Other." if ok else "Invalid username or password.",
                    "additionalDetails": None if ok else "The user didn't enter the right credentials."},
-        "deviceDetail": {"deviceId": f"{rng.getrandbits(128):032x}" if managed else "",
+        "deviceDetail": {"deviceId": f"{u:08x}-{u % 997:04x}-4{u % 4093:03x}-8{u % 4091:03x}-{u * 7919:012x}"
+                         if managed else "",
                          "displayName": f"PC-{u % 5000:04d}" if managed else "", "operatingSystem": os_name,
                          "browser": browser, "isCompliant": managed and rng.random() < 0.9, "isManaged": managed,
                          "trustType": rng.choice(TRUST[1:]) if managed else ""},
         "location": {"city": city, "state": state, "countryOrRegion": c,
-                     "geoCoordinates": {"altitude": None, "latitude": round(rng.uniform(-60, 70), 4),
-                                        "longitude": round(rng.uniform(-180, 180), 4)}},
+                     "geoCoordinates": {"altitude": None, "latitude": lat, "longitude": lon}},
         "appliedConditionalAccessPolicies": [] if ca == "notApplied" else [dict(POLICY, result=ca)],
         "authenticationRequirement": rng.choice(["singleFactorAuthentication", "multiFactorAuthentication"]),
         "userAgent": agent,
@@ -107,7 +110,7 @@ def signin(rng, i, users, created):
 
 
 # Average generated line, to spread the records over DAYS when they come in time order.
-LINE_BYTES = 1535
+LINE_BYTES = 1536
 DAYS = 28
 START = datetime.datetime(2026, 10, 1, tzinfo=datetime.timezone.utc)
 
