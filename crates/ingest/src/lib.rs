@@ -330,6 +330,13 @@ impl<'a> Producer<'a> {
         }
     }
 
+    /// Frees the batches the writing side has given back since the last call.
+    fn free_returned(&mut self) {
+        while let Ok(done) = self.returned.try_recv() {
+            drop(done);
+        }
+    }
+
     /// Queues an item; false when the writing side has stopped listening.
     fn push(&mut self, item: Item) -> bool {
         let urgent = matches!(item, Item::Batch { .. });
@@ -526,9 +533,7 @@ impl<'a> Producer<'a> {
         if buf.rows() == 0 {
             return true;
         }
-        while let Ok(done) = self.returned.try_recv() {
-            drop(done);
-        }
+        self.free_returned();
         let Some(buf) = self.buffers.get_mut(table) else {
             return true;
         };
@@ -928,6 +933,9 @@ fn reclaim<R: BufRead>(
 
 /// Maps a piece of work; says whether to go on.
 fn map_work(p: &mut Producer, f: &dyn Format, work: Work) -> (Done, bool) {
+    // Batches written since the last piece are freed now rather than at this thread's next
+    // hand-over: until then they would count towards the peak memory.
+    p.free_returned();
     match work {
         Work::Items(mut piece) => {
             let mut buffers = Vec::with_capacity(piece.len());
