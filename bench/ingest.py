@@ -63,6 +63,17 @@ POLICY = {"id": "5a7d2b7e-8f5c-4a51-9c3d-0c7cbd1e3a11", "displayName": "Require 
           "enforcedGrantControls": ["Mfa"], "enforcedSessionControls": [], "result": "notApplied"}
 
 
+def guid(bits):
+    """A version-4 GUID from 128 random bits, as Entra's ids are."""
+    h = f"{(bits & ~(0xF << 76) | (4 << 76)) & ~(0x3 << 62) | (0x2 << 62):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def user_guid(u):
+    """The object id of user `u`: the same for every sign-in of the user."""
+    return guid(random.Random(u).getrandbits(128))
+
+
 def signin(rng, i, users, created):
     """A Graph sign-in record. Fields vary as they do in a tenant's export (device, browser,
     client, app, resource, risk, conditional access), so that no column is constant unless
@@ -78,13 +89,13 @@ def signin(rng, i, users, created):
     risk = rng.choice(RISK)
     ca = rng.choice(["notApplied", "notApplied", "success", "failure"])
     return {
-        "id": f"{i:08x}-0000-4000-8000-{rng.getrandbits(48):012x}",
+        "id": guid(rng.getrandbits(128)),
         "createdDateTime": created,
         "userDisplayName": f"User {u}", "userPrincipalName": f"user{u}@contoso.com",
-        "userId": f"{u:08x}-1111-4222-8333-444455556666",
+        "userId": user_guid(u),
         "appId": app_id, "appDisplayName": app,
         "ipAddress": f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-        "clientAppUsed": rng.choice(CLIENTS), "correlationId": f"{rng.getrandbits(128):032x}",
+        "clientAppUsed": rng.choice(CLIENTS), "correlationId": guid(rng.getrandbits(128)),
         "conditionalAccessStatus": ca, "isInteractive": inter,
         "riskDetail": "none" if risk == "none" else "userPassedMFADrivenByRiskBasedPolicy",
         "riskLevelAggregated": risk, "riskLevelDuringSignIn": risk,
@@ -94,8 +105,7 @@ def signin(rng, i, users, created):
         "autonomousSystemNumber": rng.randrange(1000, 60000),
         "status": {"errorCode": 0 if ok else 50126, "failureReason": "Other." if ok else "Invalid username or password.",
                    "additionalDetails": None if ok else "The user didn't enter the right credentials."},
-        "deviceDetail": {"deviceId": f"{u:08x}-{u % 997:04x}-4{u % 4093:03x}-8{u % 4091:03x}-{u * 7919:012x}"
-                         if managed else "",
+        "deviceDetail": {"deviceId": guid(random.Random(-u).getrandbits(128)) if managed else "",
                          "displayName": f"PC-{u % 5000:04d}" if managed else "", "operatingSystem": os_name,
                          "browser": browser, "isCompliant": managed and rng.random() < 0.9, "isManaged": managed,
                          "trustType": rng.choice(TRUST[1:]) if managed else ""},
@@ -110,7 +120,7 @@ def signin(rng, i, users, created):
 
 
 # Average generated line, to spread the records over DAYS when they come in time order.
-LINE_BYTES = 1536
+LINE_BYTES = 1539
 DAYS = 28
 START = datetime.datetime(2026, 10, 1, tzinfo=datetime.timezone.utc)
 

@@ -44,6 +44,13 @@ const OPEN_BUFFER_BYTES: usize = 32 << 20;
 const CHECK_EVERY_BYTES: usize = 16 << 20;
 const CHECK_PER_OPEN_FILE: usize = 512 << 10;
 
+/// A column whose compressed pages keep more than this share (in percent) of their bytes is
+/// written uncompressed in the table's next files: random ids (GUIDs, `_ItemId`), hashes
+/// and event times barely shrink, and compressing them is a tenth of the writing time.
+const INCOMPRESSIBLE_PERCENT: u64 = 85;
+/// Bytes of a column, before compression, that must have been written before it is judged.
+const COMPRESSION_SAMPLE_BYTES: u64 = 256 << 10;
+
 /// A column's dictionary page beyond this falls back to plain encoding: kept small because
 /// every open file holds one dictionary per column.
 const DICTIONARY_PAGE_BYTES: usize = 256 << 10;
@@ -59,6 +66,8 @@ struct OpenFile {
     /// Columns left out because every row so far holds the same value (see
     /// [`crate::constants`]), by position in the batch.
     constants: Vec<(usize, Const)>,
+    /// Row groups of the file already counted in [`Transaction::compression`].
+    groups_seen: usize,
     columns: Vec<ColumnDef>,
     rel: String,
     dir: PathBuf,
@@ -87,6 +96,9 @@ pub struct Transaction<'s> {
     /// Per table, what its batches so far say of each column: one value in every row (and
     /// in how many rows), or not. A column whose value changes is stored from then on.
     seen: BTreeMap<String, HashMap<String, Seen>>,
+    /// Per table, each column's bytes before and after compression in the row groups written
+    /// so far (see [`INCOMPRESSIBLE_PERCENT`]).
+    compression: BTreeMap<String, HashMap<String, (u64, u64)>>,
     committed: bool,
 }
 
@@ -102,6 +114,7 @@ impl<'s> Transaction<'s> {
             replaced: Default::default(),
             unique: BTreeMap::new(),
             seen: BTreeMap::new(),
+            compression: BTreeMap::new(),
             committed: false,
         }
     }
@@ -174,6 +187,7 @@ impl<'s> Transaction<'s> {
                 }
                 None => f.writer.write(&part)?,
             }
+            learn_compression(&mut self.compression, table, f);
             match &rows {
                 Some(rows) => f.ids.extend(rows.values().iter().map(|&i| ids[i as usize])),
                 None => f.ids.extend_from_slice(ids),
@@ -213,6 +227,9 @@ impl<'s> Transaction<'s> {
             }
             f.writer.flush()?;
             total = total - size + f.writer.memory_size();
+        }
+        for ((table, _), f) in self.open.iter_mut() {
+            learn_compression(&mut self.compression, table, f);
         }
         Ok(())
     }
@@ -276,6 +293,19 @@ impl<'s> Transaction<'s> {
                 );
             }
         }
+        if let Some(seen) = self.compression.get(table) {
+            for (name, (before, after)) in seen {
+                // Ids, hashes, event times: Snappy would spend its time for next to nothing.
+                if *before >= COMPRESSION_SAMPLE_BYTES
+                    && after * 100 > before * INCOMPRESSIBLE_PERCENT
+                {
+                    props = props.set_column_compression(
+                        ColumnPath::from(name.as_str()),
+                        Compression::UNCOMPRESSED,
+                    );
+                }
+            }
+        }
         let props = props.build();
         let stored = if constants.is_empty() {
             None
@@ -308,6 +338,7 @@ impl<'s> Transaction<'s> {
             schema: part.schema(),
             stored,
             constants,
+            groups_seen: 0,
             columns: columns.to_vec(),
             rel,
             dir,
@@ -557,6 +588,30 @@ impl OpenFile {
             .map(|(i, c)| (self.schema.field(*i).name().clone(), c.text()))
             .collect()
     }
+}
+
+/// Adds the row groups `f` flushed since the last call to `table`'s compression record.
+fn learn_compression(
+    record: &mut BTreeMap<String, HashMap<String, (u64, u64)>>,
+    table: &str,
+    f: &mut OpenFile,
+) {
+    let groups = f.writer.flushed_row_groups();
+    if groups.len() <= f.groups_seen {
+        return;
+    }
+    let seen = record.entry(table.to_string()).or_default();
+    for rg in &groups[f.groups_seen..] {
+        for c in rg.columns() {
+            if c.compression() == Compression::UNCOMPRESSED {
+                continue;
+            }
+            let e = seen.entry(c.column_path().string()).or_default();
+            e.0 += c.uncompressed_size().max(0) as u64;
+            e.1 += c.compressed_size().max(0) as u64;
+        }
+    }
+    f.groups_seen = groups.len();
 }
 
 /// What the batches of a table written so far say of a column.
