@@ -10,7 +10,10 @@ use std::io::Write;
 use std::path::Path;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
-pub const FORMAT_VERSION: u32 = 1;
+/// The store format this build writes. 2: data files may leave out constant columns
+/// ([`FileEntry::constants`]), which a reader of format 1 would take for nulls, so it must
+/// refuse such a store. Stores of format 1 read as they are (their files keep every column).
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {

@@ -244,3 +244,22 @@ fn evidence_for_a_constant_adds_up_over_small_batches() {
         rows(&[&["A", "4", "1200"]])
     );
 }
+
+#[test]
+fn stores_of_the_previous_format_open_and_newer_ones_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Format 1: files keep every column (no `constants`).
+    let v1 = r#"{"version":1,"generation":3,"tables":{}}"#;
+    std::fs::write(dir.path().join("manifest.json"), v1).expect("write");
+    let st = Store::open(dir.path()).expect("a format-1 store opens");
+    assert_eq!(st.manifest().generation, 3);
+    let next = store::manifest::FORMAT_VERSION + 1;
+    let newer = format!(r#"{{"version":{next},"generation":3,"tables":{{}}}}"#);
+    std::fs::write(dir.path().join("manifest.json"), newer).expect("write");
+    let err = Store::open(dir.path()).err().map(|e| e.to_string());
+    assert!(
+        err.as_deref()
+            .is_some_and(|e| e.contains("newer than this Peregrine")),
+        "{err:?}"
+    );
+}
