@@ -89,9 +89,34 @@ impl Const {
         None
     }
 
-    /// Whether every row of `col` holds this value.
+    /// Whether every row of `col` holds this value (compared in place: this runs on every
+    /// batch for every column left out).
     pub(crate) fn holds(&self, col: &dyn Array) -> bool {
-        col.is_empty() || Const::of(col).as_ref() == Some(self)
+        if col.null_count() > 0 {
+            return false;
+        }
+        let any = col.as_any();
+        match self {
+            Const::Text(v) => any
+                .downcast_ref::<StringArray>()
+                .is_some_and(|a| (0..a.len()).all(|i| a.value(i) == v)),
+            Const::Long(v) => any
+                .downcast_ref::<Int64Array>()
+                .is_some_and(|a| a.values().iter().all(|x| x == v)),
+            Const::Int(v) => any
+                .downcast_ref::<Int32Array>()
+                .is_some_and(|a| a.values().iter().all(|x| x == v)),
+            Const::Bool(v) => any.downcast_ref::<BooleanArray>().is_some_and(|a| {
+                if *v {
+                    a.true_count() == a.len()
+                } else {
+                    a.false_count() == a.len()
+                }
+            }),
+            Const::Real(bits) => any
+                .downcast_ref::<Float64Array>()
+                .is_some_and(|a| a.values().iter().all(|x| x.to_bits() == *bits)),
+        }
     }
 
     /// The value as the text the metadata carries.
